@@ -1,0 +1,122 @@
+// flotilla-agent: flags and wiring only.
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "absl/synchronization/notification.h"
+#include "agent/apply/dir_applier.h"
+#include "agent/client/agent_runner.h"
+#include "agent/state/agent_state.h"
+#include "common/fs.h"
+#include "common/logging.h"
+#include "common/selector.h"
+
+ABSL_FLAG(std::string, manager, "127.0.0.1:7443", "Manager gRPC address HOST:PORT.");
+ABSL_FLAG(std::string, token, "", "Registration token (first start only).");
+ABSL_FLAG(std::string, token_file, "", "File holding the registration token (first start only).");
+ABSL_FLAG(std::string, ca_file, "", "The manager CA certificate (<data-dir>/ca.crt).");
+ABSL_FLAG(std::string, ca_pin, "", "sha256:<hex> pin of the manager CA, instead of --ca-file.");
+ABSL_FLAG(std::string, state_dir, "./flotilla-agent", "Key, certificate and applied state.");
+ABSL_FLAG(std::string, name, "", "Proposed cluster name (first start only).");
+ABSL_FLAG(std::string, target, "", "Where to apply: dir:PATH (kube comes with a later release).");
+ABSL_FLAG(std::string, log_level, "info", "trace, debug, info, warn or error.");
+
+namespace {
+absl::Notification* g_stop = nullptr;
+void OnSignal(int) {
+  if (g_stop != nullptr && !g_stop->HasBeenNotified()) g_stop->Notify();
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "Flotilla agent: registers with the manager, applies its bundles, reports status.\n"
+      "Usage: flotilla-agent --manager HOST:PORT (--ca-file F | --ca-pin sha256:H) "
+      "[--token T | --token-file F] --state-dir DIR --name NAME [--label k=v]... "
+      "--target dir:PATH");
+  // --label may repeat; absl flags keep only the last value, so collect them first.
+  std::map<std::string, std::string> labels;
+  std::vector<char*> rest;
+  for (int i = 0; i < argc; ++i) {
+    std::string a = argv[i];
+    std::string value;
+    if (a == "--label" && i + 1 < argc) {
+      value = argv[++i];
+    } else if (absl::StartsWith(a, "--label=")) {
+      value = a.substr(8);
+    } else {
+      rest.push_back(argv[i]);
+      continue;
+    }
+    size_t eq = value.find('=');
+    std::string k = value.substr(0, eq);
+    std::string v = eq == std::string::npos ? "" : value.substr(eq + 1);
+    auto st = eq == std::string::npos
+                  ? absl::InvalidArgumentError(absl::StrCat("--label \"", value, "\" must be k=v"))
+                  : flotilla::common::ValidateLabelKey(k);
+    if (st.ok()) st = flotilla::common::ValidateLabelValue(k, v);
+    if (!st.ok()) {
+      std::fprintf(stderr, "flotilla-agent: %s\n", std::string(st.message()).c_str());
+      return 2;
+    }
+    labels[k] = v;
+  }
+  int rest_argc = static_cast<int>(rest.size());
+  absl::ParseCommandLine(rest_argc, rest.data());
+  namespace fa = flotilla::agent;
+  namespace fc = flotilla::common;
+  if (!fc::SetLogLevel(absl::GetFlag(FLAGS_log_level))) {
+    std::fprintf(stderr, "flotilla-agent: --log-level: unknown level\n");
+    return 2;
+  }
+  std::string target = absl::GetFlag(FLAGS_target);
+  if (target == "kube" || absl::StartsWith(target, "kube:")) {
+    std::fprintf(stderr,
+                 "flotilla-agent: --target kube is not available in this release yet (it comes "
+                 "with the Kubernetes applier); use --target dir:PATH\n");
+    return 2;
+  }
+  if (!absl::StartsWith(target, "dir:") || target.size() <= 4) {
+    std::fprintf(stderr, "flotilla-agent: --target must be dir:PATH\n");
+    return 2;
+  }
+  fa::AgentOptions opts;
+  opts.manager = absl::GetFlag(FLAGS_manager);
+  opts.token = absl::GetFlag(FLAGS_token);
+  if (!absl::GetFlag(FLAGS_token_file).empty()) {
+    auto t = fc::ReadFile(absl::GetFlag(FLAGS_token_file));
+    if (!t.ok()) {
+      std::fprintf(stderr, "flotilla-agent: --token-file: %s\n", std::string(t.status().message()).c_str());
+      return 2;
+    }
+    opts.token = std::string(absl::StripAsciiWhitespace(*t));
+  }
+  opts.ca_file = absl::GetFlag(FLAGS_ca_file);
+  opts.ca_pin = absl::GetFlag(FLAGS_ca_pin);
+  opts.name = absl::GetFlag(FLAGS_name);
+  opts.labels = labels;
+
+  auto state = fa::AgentState::Open(absl::GetFlag(FLAGS_state_dir));
+  if (!state.ok()) {
+    std::fprintf(stderr, "flotilla-agent: %s\n", std::string(state.status().message()).c_str());
+    return 1;
+  }
+  fa::DirApplier applier(target.substr(4));
+  fa::AgentRunner runner(opts, &*state, &applier, fc::RealClock::Get());
+  if (auto st = runner.EnsureRegistered(); !st.ok()) {
+    std::fprintf(stderr, "flotilla-agent: %s\n", std::string(st.message()).c_str());
+    return 1;
+  }
+  absl::Notification stop;
+  g_stop = &stop;
+  std::signal(SIGINT, OnSignal);
+  std::signal(SIGTERM, OnSignal);
+  runner.Run(&stop);
+  return 0;
+}

@@ -1,0 +1,74 @@
+// What a command runs with: its parsed arguments, its streams, the manager
+// (connected on first use), and the exit-code conventions every command shares.
+#pragma once
+
+#include <istream>
+#include <memory>
+#include <ostream>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "cli/args.h"
+#include "cli/connection.h"
+#include "cli/fleet_api.h"
+#include "common/clock.h"
+
+namespace flotilla::cli {
+
+// Exit codes scripts can rely on (documented in `flotilla --help`).
+enum ExitCode : int {
+  kExitOk = 0,
+  kExitServerError = 1,  // the manager refused or failed the request
+  kExitUsage = 2,        // bad command, flag or argument; unreadable input or credentials
+  kExitUnreachable = 3,  // the manager could not be reached (UNAVAILABLE, DEADLINE_EXCEEDED)
+};
+
+// Prints "error: <message>" and "Run 'flotilla <command_path> --help' for
+// usage." (no command path: "flotilla --help"); returns kExitUsage.
+int PrintUsageError(std::ostream& err, absl::string_view command_path, absl::string_view message);
+
+// One invocation's context. Not thread-safe; lives for one RunCli call and
+// borrows the streams, environment, factory and clock it is given.
+class CommandContext {
+ public:
+  CommandContext(std::string command_path, ParsedArgs args, std::istream& in, std::ostream& out,
+                 std::ostream& err, const Environment& env, FleetApiFactory& factory,
+                 const common::Clock& clock);
+
+  // "get", "token": what `flotilla ... --help` hints name.
+  const std::string& command_path() const { return command_path_; }
+  const ParsedArgs& args() const { return args_; }
+  std::istream& in() { return in_; }
+  std::ostream& out() { return out_; }
+  std::ostream& err() { return err_; }
+  absl::Time Now() const { return clock_.Now(); }
+
+  // The manager's API, connected on the first call. InvalidArgument when the
+  // connection flags, variables or files are wrong (a usage error).
+  absl::StatusOr<FleetApi*> Api();
+
+  // Prints "error: <message>" and a hint to run --help; returns kExitUsage.
+  int UsageError(const absl::Status& status);
+
+  // Prints a failed call as "error: <CODE>: <message>" and returns
+  // kExitServerError, or, for UNAVAILABLE and DEADLINE_EXCEEDED, says which
+  // server was tried and returns kExitUnreachable. `context` (may be empty)
+  // is appended in parentheses, e.g. which document failed.
+  int ApiError(const absl::Status& status, const std::string& context = "");
+
+ private:
+  std::string command_path_;
+  ParsedArgs args_;
+  std::istream& in_;
+  std::ostream& out_;
+  std::ostream& err_;
+  const Environment& env_;
+  FleetApiFactory& factory_;
+  const common::Clock& clock_;
+  std::unique_ptr<FleetApi> api_;
+};
+
+}  // namespace flotilla::cli

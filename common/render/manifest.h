@@ -1,0 +1,45 @@
+// Rendering a bundle's resource files into the objects a cluster should run.
+// Issue scope today: plain YAML/JSON manifests with Fleet's namespace rules;
+// overlays, Kustomize and Helm arrive as further render types behind this
+// same entry point. Shared by the manager and `flotilla render`.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "common/yaml.h"
+
+namespace flotilla::common {
+
+struct RenderInput {
+  std::string bundle_name;
+  // Resource files, bundle-relative path -> content.
+  std::map<std::string, std::string> files;
+  // Merged deployment options (Fleet field names).
+  Json options = Json::object();
+};
+
+struct RenderedManifest {
+  std::vector<Json> objects;  // in file order, then document order
+  std::string yaml;           // the objects as one multi-document stream
+  std::string hash;           // sha256 hex of `yaml`: the content id
+};
+
+// Renders every *.yaml, *.yml and *.json file (except fleet.yaml / fleet.yml,
+// overlays/ and *_patch.* files), skipping documents without a kind.
+// Namespaces: `namespace` forces every object into it (a cluster-scoped object
+// is then an error); otherwise objects without a namespace get
+// defaultNamespace, else "default". Errors are InvalidArgument and name the
+// file (and line:column for YAML errors).
+absl::StatusOr<RenderedManifest> RenderBundle(const RenderInput& input);
+
+// Whether objects of this kind have no namespace (built-in Kubernetes kinds
+// and the CRDs of common projects; unknown kinds count as namespaced).
+bool IsClusterScoped(const std::string& api_version, const std::string& kind);
+
+// Files the plain-YAML renderer reads as manifests.
+bool IsManifestFile(const std::string& path);
+
+}  // namespace flotilla::common

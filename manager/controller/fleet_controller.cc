@@ -1,0 +1,753 @@
+#include "manager/controller/fleet_controller.h"
+
+#include <google/protobuf/util/json_util.h>
+
+#include "absl/random/random.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/fleet/options.h"
+#include "common/fleet/targeting.h"
+#include "common/hash.h"
+#include "common/logging.h"
+#include "common/render/manifest.h"
+#include "common/selector.h"
+#include "common/status_macros.h"
+#include "manager/source/git_repository.h"
+
+namespace flotilla::manager {
+namespace {
+
+using common::Json;
+
+std::string FilesKey(const std::map<std::string, std::string>& files) {
+  std::string acc;
+  for (const auto& [path, content] : files) {
+    absl::StrAppend(&acc, path, "\n", common::Sha256Hex(content), "\n");
+  }
+  return common::Sha256Hex(acc);
+}
+
+// The subset of merged options the agent needs to apply and prune.
+flotilla::v1::DeploymentOptions AgentOptions(const Json& options, const common::GitRepoSpec& repo) {
+  flotilla::v1::DeploymentOptions o;
+  o.set_default_namespace(options.value("defaultNamespace", ""));
+  o.set_namespace_(options.value("namespace", ""));
+  o.set_service_account(options.value("serviceAccount", ""));
+  o.set_keep_resources(options.value("keepResources", false) || repo.keep_resources);
+  o.set_delete_namespace(options.value("deleteNamespace", false) || repo.delete_namespace);
+  if (options.contains("correctDrift") && options["correctDrift"].is_object()) {
+    o.set_correct_drift(options["correctDrift"].value("enabled", false));
+  }
+  return o;
+}
+
+std::string ToJsonString(const google::protobuf::Message& m) {
+  std::string out;
+  google::protobuf::util::JsonPrintOptions opts;
+  opts.preserve_proto_field_names = true;
+  (void)google::protobuf::util::MessageToJsonString(m, &out, opts);
+  return out;
+}
+
+}  // namespace
+
+FleetController::FleetController(Store* store, const common::Clock* clock,
+                                 ControllerOptions options)
+    : store_(store), clock_(clock), options_(std::move(options)) {}
+
+FleetController::~FleetController() = default;
+
+common::ClusterView FleetController::ViewOf(const ClusterRecord& c) const {
+  common::ClusterView v;
+  v.name = c.name;
+  v.labels = c.labels;
+  return v;
+}
+
+absl::Status FleetController::Load() {
+  absl::MutexLock lock(&mu_);
+  return LoadLocked();
+}
+
+absl::Status FleetController::LoadLocked() {
+  std::vector<GitRepoRecord> repos;
+  std::vector<BundleRecord> bundles;
+  std::vector<ClusterRecord> clusters;
+  std::vector<BundleDeploymentRecord> bds;
+  std::map<std::string, std::string> contents;
+  RETURN_IF_ERROR(store_->Read([&](Tx& tx) -> absl::Status {
+    ASSIGN_OR_RETURN(repos, tx.ListGitRepos());
+    ASSIGN_OR_RETURN(bundles, tx.ListBundles());
+    ASSIGN_OR_RETURN(clusters, tx.ListClusters());
+    ASSIGN_OR_RETURN(bds, tx.ListBundleDeployments());
+    std::set<std::string> wanted;
+    for (const auto& b : bundles) {
+      for (const auto& [path, hash] : b.resources) wanted.insert(hash);
+    }
+    for (const auto& bd : bds) wanted.insert(bd.content_hash);
+    for (const auto& h : wanted) {
+      ASSIGN_OR_RETURN(auto c, tx.GetContent(h));
+      if (c) contents[h] = std::move(c->data);
+    }
+    return absl::OkStatus();
+  }));
+  for (auto& r : repos) {
+    auto spec = common::ParseGitRepo(r.spec_yaml, "gitrepo/" + r.name);
+    if (!spec.ok()) {
+      return absl::DataLossError(absl::StrCat("stored GitRepo ", r.name,
+                                              " no longer parses: ", spec.status().message()));
+    }
+    RepoState st;
+    st.record = r;
+    st.spec = std::move(*spec);
+    repos_[r.name] = std::move(st);
+  }
+  for (auto& b : bundles) {
+    BundleState st;
+    auto spec_json = Json::parse(b.spec_json.empty() ? "{}" : b.spec_json, nullptr, false);
+    auto spec = common::BundleSpec::FromJson(spec_json);
+    if (spec.ok()) st.spec = std::move(*spec);
+    auto files = std::make_shared<std::map<std::string, std::string>>();
+    for (const auto& [path, hash] : b.resources) {
+      auto it = contents.find(hash);
+      if (it == contents.end()) {
+        return absl::DataLossError(
+            absl::StrCat("bundle ", b.name, ": content ", hash, " of ", path, " is missing"));
+      }
+      (*files)[path] = it->second;
+    }
+    st.files_key = FilesKey(*files);
+    st.files = std::move(files);
+    st.record = b;
+    bundles_[b.name] = std::move(st);
+  }
+  for (auto& c : clusters) clusters_[c.id] = c;
+  for (auto& bd : bds) {
+    auto it = contents.find(bd.content_hash);
+    if (it != contents.end()) contents_[bd.content_hash] = it->second;
+    bds_[bd.cluster_id][bd.bundle] = bd;
+  }
+  std::set<std::string> all;
+  for (const auto& [id, c] : clusters_) all.insert(id);
+  PublishAssignments(all);
+  common::Logger("manager.controller")
+      ->info("loaded {} gitrepos, {} bundles, {} clusters, {} bundle deployments", repos_.size(),
+             bundles_.size(), clusters_.size(), bds.size());
+  return absl::OkStatus();
+}
+
+void FleetController::SetAssignmentListener(
+    std::function<void(const std::vector<std::string>&)> listener) {
+  absl::MutexLock lock(&listener_mu_);
+  listener_ = std::move(listener);
+}
+
+void FleetController::Notify(const std::set<std::string>& clusters) {
+  if (clusters.empty()) return;
+  std::function<void(const std::vector<std::string>&)> listener;
+  {
+    absl::MutexLock lock(&listener_mu_);
+    listener = listener_;
+  }
+  if (listener) listener(std::vector<std::string>(clusters.begin(), clusters.end()));
+}
+
+absl::StatusOr<GitRepoRecord> FleetController::ApplyGitRepo(const std::string& yaml,
+                                                            const std::string& actor) {
+  ASSIGN_OR_RETURN(common::GitRepoSpec spec, common::ParseGitRepo(yaml, "GitRepo"));
+  std::set<std::string> changed;
+  GitRepoRecord record;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = repos_.find(spec.name);
+    if (it != repos_.end()) {
+      record = it->second.record;
+      if (record.spec_yaml != yaml) ++record.generation;
+    } else {
+      record.name = spec.name;
+    }
+    record.spec_yaml = yaml;
+    AuditEventRecord audit;
+    audit.time = clock_->Now();
+    audit.actor = actor;
+    audit.action = "gitrepo.apply";
+    audit.resource = "gitrepo/" + spec.name;
+    audit.outcome = "ok";
+    audit.details = absl::StrCat("repo=", spec.repo, " ref=", spec.Ref(),
+                                 " generation=", record.generation);
+    RETURN_IF_ERROR(store_->Write([&](Tx& tx) -> absl::Status {
+      RETURN_IF_ERROR(tx.PutGitRepo(record));
+      return tx.AppendAudit(audit).status();
+    }));
+    RepoState& st = repos_[spec.name];
+    st.record = record;
+    st.spec = std::move(spec);
+    st.next_poll = absl::InfinitePast();  // sync at the next poll
+    // Targets may have changed: re-evaluate this repo's bundles now.
+    std::set<std::string> mine;
+    for (const auto& [name, b] : bundles_) {
+      if (b.record.gitrepo == record.name) mine.insert(name);
+    }
+    if (!mine.empty()) {
+      ASSIGN_OR_RETURN(changed, Retarget(mine, {}));
+    }
+  }
+  Notify(changed);
+  return record;
+}
+
+absl::Duration FleetController::NextPollIn() {
+  absl::MutexLock lock(&mu_);
+  absl::Time now = clock_->Now();
+  absl::Duration next = absl::Seconds(5);
+  for (const auto& [name, st] : repos_) {
+    if (st.spec.disable_polling && st.record.applied_commit.size()) continue;
+    next = std::min(next, std::max(absl::ZeroDuration(), st.next_poll - now));
+  }
+  return next;
+}
+
+void FleetController::PollDue() {
+  std::vector<std::string> due;
+  {
+    absl::MutexLock lock(&mu_);
+    absl::Time now = clock_->Now();
+    for (const auto& [name, st] : repos_) {
+      // disablePolling: only the first sync (and webhooks, later) fetch.
+      if (st.spec.disable_polling && !st.record.applied_commit.empty()) continue;
+      if (st.next_poll <= now) due.push_back(name);
+    }
+  }
+  for (const auto& name : due) {
+    auto st = SyncGitRepo(name);
+    if (!st.ok()) {
+      common::Logger("manager.git")->warn("gitrepo {}: {}", name, st.message());
+    }
+  }
+}
+
+void FleetController::RecordRepoError(const std::string& repo_name, const std::string& commit,
+                                      const std::string& error) {
+  absl::MutexLock lock(&mu_);
+  auto it = repos_.find(repo_name);
+  if (it == repos_.end()) return;
+  GitRepoRecord r = it->second.record;
+  if (!commit.empty()) r.commit = commit;
+  r.error = error;
+  r.last_fetch = clock_->Now();
+  auto st = store_->Write([&](Tx& tx) { return tx.PutGitRepo(r); });
+  if (!st.ok()) {
+    common::Logger("manager.git")->error("gitrepo {}: cannot record status: {}", repo_name,
+                                         st.message());
+    return;
+  }
+  it->second.record = r;
+}
+
+absl::Status FleetController::SyncGitRepo(const std::string& name) {
+  absl::MutexLock fetch_lock(&fetch_mu_);
+  common::GitRepoSpec spec;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = repos_.find(name);
+    if (it == repos_.end()) return absl::NotFoundError(absl::StrCat("gitrepo \"", name, "\" not found"));
+    spec = it->second.spec;
+    // Next poll: the interval with up to 10% jitter, as Fleet does.
+    absl::BitGen gen;
+    double jitter = absl::Uniform(gen, 0.0, 0.1);
+    it->second.next_poll = clock_->Now() + spec.polling_interval * (1.0 + jitter);
+  }
+  auto log = common::Logger("manager.git");
+  auto repo = GitRepository::Open(options_.git_cache_dir, spec.repo);
+  if (!repo.ok()) {
+    RecordRepoError(name, "", std::string(repo.status().message()));
+    return repo.status();
+  }
+  auto commit = (*repo)->Fetch(spec.Ref(), !spec.revision.empty(), options_.fetch_timeout);
+  if (!commit.ok()) {
+    RecordRepoError(name, "", std::string(commit.status().message()));
+    return commit.status();
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = repos_.find(name);
+    if (it == repos_.end()) return absl::OkStatus();
+    RepoState& st = it->second;
+    if (*commit == st.scanned_commit && st.record.generation == st.scanned_generation) {
+      st.record.last_fetch = clock_->Now();
+      return absl::OkStatus();  // nothing new
+    }
+  }
+  auto tree = (*repo)->Tree(*commit);
+  if (!tree.ok()) {
+    RecordRepoError(name, *commit, std::string(tree.status().message()));
+    return tree.status();
+  }
+  auto scanned = ScanCommit(**tree, spec, options_.scan_limits);
+  if (!scanned.ok()) {
+    RecordRepoError(name, *commit, std::string(scanned.status().message()));
+    return scanned.status();
+  }
+  if (scanned->empty()) {
+    std::string msg = absl::StrCat("no bundles found at commit ", commit->substr(0, 12),
+                                   " in paths [", absl::StrJoin(spec.paths, ", "), "]");
+    RecordRepoError(name, *commit, msg);
+    return absl::FailedPreconditionError(msg);
+  }
+  log->info("gitrepo {}: commit {} has {} bundle(s)", name, commit->substr(0, 12),
+            scanned->size());
+  return ApplyScan(name, *commit, std::move(*scanned));
+}
+
+absl::Status FleetController::ApplyScan(const std::string& repo_name, const std::string& commit,
+                                        std::vector<ScannedBundle> scanned) {
+  std::set<std::string> notify;
+  {
+    absl::MutexLock lock(&mu_);
+    auto rit = repos_.find(repo_name);
+    if (rit == repos_.end()) return absl::OkStatus();
+    GitRepoRecord repo = rit->second.record;
+
+    std::vector<BundleState> puts;
+    std::vector<std::string> errors;
+    std::set<std::string> keep;
+    std::map<std::string, std::string> new_contents;
+    for (auto& sb : scanned) {
+      keep.insert(sb.name);
+      auto old = bundles_.find(sb.name);
+      if (!sb.error.empty()) {
+        errors.push_back(sb.error);
+        // Keep the last good version running; only record the error.
+        BundleState st;
+        if (old != bundles_.end() && old->second.record.gitrepo == repo_name) {
+          st = old->second;
+        } else {
+          st.record.name = sb.name;
+          st.record.gitrepo = repo_name;
+          st.record.path = sb.path;
+          st.files = std::make_shared<std::map<std::string, std::string>>();
+          st.files_key = FilesKey(*st.files);
+        }
+        st.record.error = sb.error;
+        puts.push_back(std::move(st));
+        continue;
+      }
+      if (old != bundles_.end() && old->second.record.gitrepo != repo_name) {
+        std::string msg = absl::StrCat("bundle name \"", sb.name, "\" (", sb.path,
+                                       ") is already used by gitrepo ",
+                                       old->second.record.gitrepo);
+        errors.push_back(msg);
+        keep.erase(sb.name);
+        continue;
+      }
+      BundleState st;
+      st.record.name = sb.name;
+      st.record.gitrepo = repo_name;
+      st.record.path = sb.path;
+      st.record.commit = commit;
+      st.record.labels = sb.spec.labels;
+      st.record.spec_json = common::CanonicalJson(sb.spec.ToJson());
+      for (const auto& [path, content] : sb.files) {
+        std::string h = common::Sha256Hex(content);
+        st.record.resources[path] = h;
+        new_contents[h] = content;
+      }
+      st.spec = std::move(sb.spec);
+      st.files = std::make_shared<std::map<std::string, std::string>>(std::move(sb.files));
+      st.files_key = FilesKey(*st.files);
+      puts.push_back(std::move(st));
+    }
+    std::vector<std::string> removed;
+    for (const auto& [name, b] : bundles_) {
+      if (b.record.gitrepo == repo_name && !keep.count(name)) removed.push_back(name);
+    }
+    repo.commit = commit;
+    repo.applied_commit = commit;
+    repo.last_fetch = clock_->Now();
+    repo.error = errors.empty() ? "" : absl::StrCat(errors.size(), " bundle(s) have errors: ",
+                                                    absl::StrJoin(errors, "; "));
+    RETURN_IF_ERROR(store_->Write([&](Tx& tx) -> absl::Status {
+      for (const auto& [h, data] : new_contents) {
+        RETURN_IF_ERROR(tx.PutContent(ContentRecord{h, data}));
+      }
+      for (const auto& st : puts) RETURN_IF_ERROR(tx.PutBundle(st.record));
+      for (const auto& name : removed) RETURN_IF_ERROR(tx.DeleteBundle(name));
+      return tx.PutGitRepo(repo);
+    }));
+    std::set<std::string> changed;
+    for (auto& st : puts) {
+      changed.insert(st.record.name);
+      bundles_[st.record.name] = std::move(st);
+    }
+    for (const auto& name : removed) {
+      bundles_.erase(name);
+      changed.insert(name);
+    }
+    rit->second.record = repo;
+    rit->second.scanned_commit = commit;
+    rit->second.scanned_generation = repo.generation;
+    ASSIGN_OR_RETURN(notify, Retarget(changed, {}));
+  }
+  Notify(notify);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> FleetController::Render(const BundleState& b, const Json& options) {
+  std::string key = absl::StrCat(b.files_key, ":", common::OptionsHash(options));
+  auto it = render_cache_.find(key);
+  if (it == render_cache_.end()) {
+    common::RenderInput in;
+    in.bundle_name = b.record.name;
+    in.files = *b.files;
+    in.options = options;
+    auto rendered = common::RenderBundle(in);
+    RenderCacheEntry e;
+    if (rendered.ok()) {
+      e.content_hash = rendered->hash;
+      contents_.emplace(rendered->hash, std::move(rendered->yaml));
+    } else {
+      e.error = std::string(rendered.status().message());
+    }
+    it = render_cache_.emplace(key, std::move(e)).first;
+  }
+  if (!it->second.error.empty()) return absl::InvalidArgumentError(it->second.error);
+  return it->second.content_hash;
+}
+
+absl::StatusOr<std::set<std::string>> FleetController::Retarget(
+    const std::set<std::string>& bundle_names, const std::set<std::string>& cluster_ids) {
+  std::vector<BundleDeploymentRecord> upserts;
+  std::vector<std::pair<std::string, std::string>> deletes;  // bundle, cluster
+  std::set<std::string> new_contents;
+  std::map<std::string, std::string> bundle_errors;
+  std::set<std::string> changed_clusters;
+
+  std::set<std::string> bundle_set = bundle_names;
+  if (bundle_set.empty()) {
+    for (const auto& [n, b] : bundles_) bundle_set.insert(n);
+  }
+  std::set<std::string> cluster_set = cluster_ids;
+  if (cluster_set.empty()) {
+    for (const auto& [id, c] : clusters_) cluster_set.insert(id);
+  }
+
+  for (const std::string& bname : bundle_set) {
+    auto bit = bundles_.find(bname);
+    const BundleState* b = bit == bundles_.end() ? nullptr : &bit->second;
+    const RepoState* repo = nullptr;
+    if (b != nullptr) {
+      auto rit = repos_.find(b->record.gitrepo);
+      if (rit != repos_.end()) repo = &rit->second;
+    }
+    // Paused GitRepo or bundle: keep what clusters have (Fleet: not promoted).
+    if (b != nullptr && (b->spec.paused || (repo != nullptr && repo->spec.paused))) continue;
+    // A bundle that never rendered (no good version) deploys nowhere.
+    bool usable = b != nullptr && repo != nullptr && (b->record.error.empty() || !b->files->empty());
+    std::string render_error;
+    for (const std::string& cid : cluster_set) {
+      auto cit = clusters_.find(cid);
+      if (cit == clusters_.end()) continue;
+      const ClusterRecord& cluster = cit->second;
+      auto& existing_map = bds_[cid];
+      auto existing = existing_map.find(bname);
+      bool want = false;
+      BundleDeploymentRecord desired;
+      if (usable && !cluster.revoked) {
+        common::TargetDecision d = common::DecideTarget(repo->spec.targets, b->spec, ViewOf(cluster));
+        if (d.deploy) {
+          auto content = Render(*b, d.options);
+          if (!content.ok()) {
+            render_error = std::string(content.status().message());
+            continue;  // keep whatever the cluster has
+          }
+          want = true;
+          std::string options_hash = common::OptionsHash(d.options);
+          desired.bundle = bname;
+          desired.cluster_id = cid;
+          desired.content_hash = *content;
+          desired.deployment_id = common::DeploymentId(*content, options_hash);
+          desired.options_json = ToJsonString(AgentOptions(d.options, repo->spec));
+        }
+      }
+      if (want) {
+        if (existing == existing_map.end() ||
+            existing->second.deployment_id != desired.deployment_id ||
+            existing->second.options_json != desired.options_json) {
+          if (existing != existing_map.end()) {
+            desired.applied_deployment_id = existing->second.applied_deployment_id;
+            desired.state = existing->second.state;
+            desired.message = existing->second.message;
+            desired.status_json = existing->second.status_json;
+            desired.status_time = existing->second.status_time;
+          }
+          new_contents.insert(desired.content_hash);
+          upserts.push_back(std::move(desired));
+        }
+      } else if (existing != existing_map.end()) {
+        deletes.emplace_back(bname, cid);
+      }
+    }
+    if (b != nullptr && !render_error.empty() && b->record.error != render_error) {
+      bundle_errors[bname] = render_error;
+    } else if (b != nullptr && render_error.empty() && usable && !b->record.error.empty() &&
+               b->record.error.rfind("render: ", 0) == 0) {
+      bundle_errors[bname] = "";
+    }
+  }
+
+  if (upserts.empty() && deletes.empty() && bundle_errors.empty()) return changed_clusters;
+
+  RETURN_IF_ERROR(store_->Write([&](Tx& tx) -> absl::Status {
+    for (const auto& h : new_contents) {
+      ASSIGN_OR_RETURN(bool has, tx.HasContent(h));
+      if (!has) RETURN_IF_ERROR(tx.PutContent(ContentRecord{h, contents_.at(h)}));
+    }
+    for (const auto& bd : upserts) RETURN_IF_ERROR(tx.PutBundleDeployment(bd));
+    for (const auto& [bundle, cid] : deletes) {
+      RETURN_IF_ERROR(tx.DeleteBundleDeployment(bundle, cid));
+    }
+    for (const auto& [bname, err] : bundle_errors) {
+      BundleRecord r = bundles_.at(bname).record;
+      r.error = err.empty() ? "" : "render: " + err;
+      RETURN_IF_ERROR(tx.PutBundle(r));
+    }
+    return absl::OkStatus();
+  }));
+  for (auto& bd : upserts) {
+    changed_clusters.insert(bd.cluster_id);
+    bds_[bd.cluster_id][bd.bundle] = std::move(bd);
+  }
+  for (const auto& [bundle, cid] : deletes) {
+    changed_clusters.insert(cid);
+    bds_[cid].erase(bundle);
+  }
+  for (const auto& [bname, err] : bundle_errors) {
+    bundles_.at(bname).record.error = err.empty() ? "" : "render: " + err;
+  }
+  PublishAssignments(changed_clusters);
+  return changed_clusters;
+}
+
+void FleetController::PublishAssignments(const std::set<std::string>& clusters) {
+  for (const auto& cid : clusters) {
+    auto snapshot = std::make_shared<ClusterAssignments>();
+    for (const auto& [bname, bd] : bds_[cid]) {
+      flotilla::v1::Assignment a;
+      a.set_bundle_deployment_id(bname);
+      a.set_bundle_name(bname);
+      auto bit = bundles_.find(bname);
+      if (bit != bundles_.end()) {
+        a.set_gitrepo_name(bit->second.record.gitrepo);
+        a.set_commit(bit->second.record.commit);
+      }
+      a.set_deployment_id(bd.deployment_id);
+      a.set_content_hash(bd.content_hash);
+      google::protobuf::util::JsonParseOptions opts;
+      (void)google::protobuf::util::JsonStringToMessage(bd.options_json, a.mutable_options(), opts);
+      snapshot->by_id[bname] = std::move(a);
+    }
+    assignments_[cid] = std::move(snapshot);
+  }
+}
+
+std::shared_ptr<const ClusterAssignments> FleetController::AssignmentsFor(
+    const std::string& cluster_id) {
+  absl::MutexLock lock(&mu_);
+  auto it = assignments_.find(cluster_id);
+  if (it == assignments_.end()) return std::make_shared<const ClusterAssignments>();
+  return it->second;
+}
+
+absl::StatusOr<std::string> FleetController::Content(const std::string& hash) {
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = contents_.find(hash);
+    if (it != contents_.end()) return it->second;
+  }
+  std::optional<ContentRecord> rec;
+  RETURN_IF_ERROR(store_->Read([&](Tx& tx) -> absl::Status {
+    ASSIGN_OR_RETURN(rec, tx.GetContent(hash));
+    return absl::OkStatus();
+  }));
+  if (!rec) return absl::NotFoundError(absl::StrCat("content ", hash, " not found"));
+  absl::MutexLock lock(&mu_);
+  contents_[hash] = rec->data;
+  return rec->data;
+}
+
+absl::Status FleetController::ReportStatus(
+    const std::string& cluster_id, const std::vector<flotilla::v1::BundleDeploymentStatus>& statuses) {
+  absl::MutexLock lock(&mu_);
+  auto cit = clusters_.find(cluster_id);
+  if (cit == clusters_.end()) return absl::NotFoundError("cluster not found");
+  std::vector<BundleDeploymentRecord> updates;
+  absl::Time now = clock_->Now();
+  for (const auto& s : statuses) {
+    auto& m = bds_[cluster_id];
+    auto it = m.find(s.bundle_deployment_id());
+    if (it == m.end()) continue;  // stale report for a removed deployment
+    BundleDeploymentRecord r = it->second;
+    r.applied_deployment_id = s.applied_deployment_id();
+    r.state = s.state();
+    r.message = s.message();
+    r.status_json = ToJsonString(s);
+    r.status_time = now;
+    updates.push_back(std::move(r));
+  }
+  ClusterRecord c = cit->second;
+  c.last_seen = now;
+  RETURN_IF_ERROR(store_->Write([&](Tx& tx) -> absl::Status {
+    for (const auto& r : updates) RETURN_IF_ERROR(tx.PutBundleDeployment(r));
+    return tx.UpdateCluster(c);
+  }));
+  for (auto& r : updates) bds_[cluster_id][r.bundle] = std::move(r);
+  cit->second = c;
+  return absl::OkStatus();
+}
+
+absl::Status FleetController::AddCluster(const ClusterRecord& cluster) {
+  std::set<std::string> changed;
+  {
+    absl::MutexLock lock(&mu_);
+    clusters_[cluster.id] = cluster;
+    ASSIGN_OR_RETURN(changed, Retarget({}, {cluster.id}));
+    if (!assignments_.count(cluster.id)) PublishAssignments({cluster.id});
+  }
+  Notify(changed);
+  return absl::OkStatus();
+}
+
+absl::Status FleetController::UpdateCluster(const ClusterRecord& cluster) {
+  absl::MutexLock lock(&mu_);
+  RETURN_IF_ERROR(store_->Write([&](Tx& tx) { return tx.UpdateCluster(cluster); }));
+  clusters_[cluster.id] = cluster;
+  return absl::OkStatus();
+}
+
+std::optional<ClusterRecord> FleetController::GetCluster(const std::string& id) {
+  absl::MutexLock lock(&mu_);
+  auto it = clusters_.find(id);
+  if (it == clusters_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::optional<ClusterRecord> FleetController::FindCluster(const std::string& id_or_name) {
+  absl::MutexLock lock(&mu_);
+  auto it = clusters_.find(id_or_name);
+  if (it != clusters_.end()) return it->second;
+  for (const auto& [id, c] : clusters_) {
+    if (c.name == id_or_name) return c;
+  }
+  return std::nullopt;
+}
+
+absl::StatusOr<ClusterRecord> FleetController::LabelCluster(
+    const std::string& id_or_name, const std::map<std::string, std::string>& set,
+    const std::vector<std::string>& remove, const std::string& actor) {
+  for (const auto& [k, v] : set) {
+    RETURN_IF_ERROR(common::ValidateLabelKey(k));
+    RETURN_IF_ERROR(common::ValidateLabelValue(k, v));
+  }
+  std::set<std::string> changed;
+  ClusterRecord c;
+  {
+    absl::MutexLock lock(&mu_);
+    ClusterRecord* found = nullptr;
+    for (auto& [id, rec] : clusters_) {
+      if (id == id_or_name || rec.name == id_or_name) found = &rec;
+    }
+    if (found == nullptr) {
+      return absl::NotFoundError(absl::StrCat("cluster \"", id_or_name, "\" not found"));
+    }
+    c = *found;
+    for (const auto& [k, v] : set) c.labels[k] = v;
+    for (const auto& k : remove) c.labels.erase(k);
+    AuditEventRecord audit;
+    audit.time = clock_->Now();
+    audit.actor = actor;
+    audit.action = "cluster.label";
+    audit.resource = "cluster/" + c.id;
+    audit.outcome = "ok";
+    std::vector<std::string> parts;
+    for (const auto& [k, v] : set) parts.push_back(absl::StrCat(k, "=", v));
+    for (const auto& k : remove) parts.push_back(k + "-");
+    audit.details = absl::StrJoin(parts, " ");
+    RETURN_IF_ERROR(store_->Write([&](Tx& tx) -> absl::Status {
+      RETURN_IF_ERROR(tx.UpdateCluster(c));
+      return tx.AppendAudit(audit).status();
+    }));
+    *found = c;
+    ASSIGN_OR_RETURN(changed, Retarget({}, {c.id}));
+  }
+  Notify(changed);
+  return c;
+}
+
+void FleetController::SetConnected(const std::string& cluster_id, bool connected,
+                                   const std::string& version) {
+  absl::MutexLock lock(&mu_);
+  auto it = clusters_.find(cluster_id);
+  if (it == clusters_.end()) return;
+  if (connected) {
+    connected_.insert(cluster_id);
+  } else {
+    connected_.erase(cluster_id);
+  }
+  ClusterRecord c = it->second;
+  c.last_seen = clock_->Now();
+  if (!version.empty()) c.agent_version = version;
+  auto st = store_->Write([&](Tx& tx) { return tx.UpdateCluster(c); });
+  if (!st.ok()) {
+    common::Logger("manager.controller")
+        ->warn("cluster {}: cannot record last seen: {}", cluster_id, st.message());
+  }
+  it->second = c;
+}
+
+void FleetController::Heartbeat(const std::string& cluster_id) {
+  absl::MutexLock lock(&mu_);
+  auto it = clusters_.find(cluster_id);
+  if (it != clusters_.end()) it->second.last_seen = clock_->Now();
+}
+
+std::vector<GitRepoRecord> FleetController::GitRepos() {
+  absl::MutexLock lock(&mu_);
+  std::vector<GitRepoRecord> out;
+  for (const auto& [n, r] : repos_) out.push_back(r.record);
+  return out;
+}
+
+std::vector<BundleRecord> FleetController::Bundles() {
+  absl::MutexLock lock(&mu_);
+  std::vector<BundleRecord> out;
+  for (const auto& [n, b] : bundles_) out.push_back(b.record);
+  return out;
+}
+
+std::vector<ClusterRecord> FleetController::Clusters() {
+  absl::MutexLock lock(&mu_);
+  std::vector<ClusterRecord> out;
+  for (const auto& [id, c] : clusters_) out.push_back(c);
+  return out;
+}
+
+std::vector<BundleDeploymentRecord> FleetController::BundleDeployments() {
+  absl::MutexLock lock(&mu_);
+  std::vector<BundleDeploymentRecord> out;
+  for (const auto& [cid, m] : bds_) {
+    for (const auto& [b, bd] : m) out.push_back(bd);
+  }
+  return out;
+}
+
+bool FleetController::connected(const std::string& cluster_id) {
+  absl::MutexLock lock(&mu_);
+  return connected_.count(cluster_id) > 0;
+}
+
+size_t FleetController::connected_count() {
+  absl::MutexLock lock(&mu_);
+  return connected_.size();
+}
+
+}  // namespace flotilla::manager

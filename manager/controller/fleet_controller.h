@@ -1,0 +1,160 @@
+// FleetController: the manager's pipeline and its in-memory view of the fleet.
+//
+//   GitRepo -> fetch (GitRepository) -> scan (ScanCommit) -> store bundles
+//           -> target (DecideTarget per cluster) -> render once per distinct
+//              (bundle, options) -> BundleDeployments -> notify agent streams
+//
+// The store is the source of truth; the controller loads it at start and
+// writes every change through it (one transaction per commit scan, per label
+// change, per status batch) before updating its memory, so a crash leaves each
+// bundle wholly old or wholly new.
+//
+// Threading: public methods are thread-safe. Git fetches run outside the lock;
+// everything else is serialised on mu_. Listeners are called without mu_ held.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "common/clock.h"
+#include "common/fleet/bundle_spec.h"
+#include "common/fleet/gitrepo_spec.h"
+#include "flotilla/v1/agent.pb.h"
+#include "manager/scan/scanner.h"
+#include "manager/store/store.h"
+
+namespace flotilla::manager {
+
+// What one cluster should run: bundle_deployment_id -> assignment. Immutable
+// once published; replaced wholesale when anything changes.
+struct ClusterAssignments {
+  std::map<std::string, flotilla::v1::Assignment> by_id;
+};
+
+struct ControllerOptions {
+  std::string git_cache_dir;
+  absl::Duration fetch_timeout = absl::Minutes(2);
+  ScanLimits scan_limits;
+};
+
+class FleetController {
+ public:
+  FleetController(Store* store, const common::Clock* clock, ControllerOptions options);
+  ~FleetController();
+
+  // Loads GitRepos, bundles, clusters and BundleDeployments from the store.
+  absl::Status Load();
+
+  // --- GitRepos ---------------------------------------------------------
+  // Validates and stores a Fleet GitRepo document; a changed spec is synced
+  // at the next PollDue. Returns the stored record.
+  absl::StatusOr<GitRepoRecord> ApplyGitRepo(const std::string& yaml, const std::string& actor);
+  // Fetches, scans and targets one GitRepo now. A fetch or scan failure is
+  // recorded in the GitRepo status and returned; bundles already deployed
+  // stay as they are.
+  absl::Status SyncGitRepo(const std::string& name);
+  // Syncs every GitRepo whose polling interval (with 10% jitter) has passed.
+  void PollDue();
+  // Time until the next GitRepo is due (for the poller's wait).
+  absl::Duration NextPollIn();
+
+  // --- Clusters ----------------------------------------------------------
+  absl::Status AddCluster(const ClusterRecord& cluster);
+  absl::StatusOr<ClusterRecord> LabelCluster(const std::string& id_or_name,
+                                             const std::map<std::string, std::string>& set,
+                                             const std::vector<std::string>& remove,
+                                             const std::string& actor);
+  std::optional<ClusterRecord> GetCluster(const std::string& id);
+  std::optional<ClusterRecord> FindCluster(const std::string& id_or_name);
+  absl::Status UpdateCluster(const ClusterRecord& cluster);
+  void SetConnected(const std::string& cluster_id, bool connected, const std::string& version);
+  void Heartbeat(const std::string& cluster_id);
+
+  // --- Agents ------------------------------------------------------------
+  std::shared_ptr<const ClusterAssignments> AssignmentsFor(const std::string& cluster_id);
+  // Rendered manifest YAML by content hash.
+  absl::StatusOr<std::string> Content(const std::string& hash);
+  absl::Status ReportStatus(const std::string& cluster_id,
+                            const std::vector<flotilla::v1::BundleDeploymentStatus>& statuses);
+  // Called (without locks held) with the ids of clusters whose assignments
+  // changed.
+  void SetAssignmentListener(std::function<void(const std::vector<std::string>&)> listener);
+
+  // --- Reads for the API --------------------------------------------------
+  std::vector<GitRepoRecord> GitRepos();
+  std::vector<BundleRecord> Bundles();
+  std::vector<ClusterRecord> Clusters();
+  std::vector<BundleDeploymentRecord> BundleDeployments();
+  bool connected(const std::string& cluster_id);
+  size_t connected_count();
+
+ private:
+  struct RepoState {
+    GitRepoRecord record;
+    common::GitRepoSpec spec;
+    absl::Time next_poll = absl::InfinitePast();
+    // What the last successful scan saw; an unchanged commit and spec skip
+    // the scan.
+    std::string scanned_commit;
+    int64_t scanned_generation = 0;
+  };
+  struct BundleState {
+    BundleRecord record;
+    common::BundleSpec spec;
+    std::shared_ptr<const std::map<std::string, std::string>> files;  // path -> content
+    std::string files_key;  // hash over the files: part of the render cache key
+  };
+  struct RenderCacheEntry {
+    std::string content_hash;
+    std::string error;
+  };
+
+  absl::Status LoadLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status ApplyScan(const std::string& repo_name, const std::string& commit,
+                         std::vector<ScannedBundle> scanned);
+  void RecordRepoError(const std::string& repo_name, const std::string& commit,
+                       const std::string& error);
+  // Recomputes BundleDeployments for the given bundles (all if empty) on the
+  // given clusters (all if empty), persists the difference and returns the
+  // clusters whose assignments changed.
+  absl::StatusOr<std::set<std::string>> Retarget(const std::set<std::string>& bundles,
+                                                 const std::set<std::string>& clusters)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<std::string> Render(const BundleState& b, const common::Json& options)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void PublishAssignments(const std::set<std::string>& clusters)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Notify(const std::set<std::string>& clusters);
+  common::ClusterView ViewOf(const ClusterRecord& c) const;
+
+  Store* const store_;
+  const common::Clock* const clock_;
+  const ControllerOptions options_;
+
+  absl::Mutex fetch_mu_;  // one fetch+scan at a time; taken before mu_
+  absl::Mutex mu_;
+  std::map<std::string, RepoState> repos_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, BundleState> bundles_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, ClusterRecord> clusters_ ABSL_GUARDED_BY(mu_);
+  std::set<std::string> connected_ ABSL_GUARDED_BY(mu_);
+  // cluster id -> bundle -> record
+  std::map<std::string, std::map<std::string, BundleDeploymentRecord>> bds_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, std::shared_ptr<const ClusterAssignments>> assignments_
+      ABSL_GUARDED_BY(mu_);
+  // (files_key + ":" + options hash) -> rendered content
+  std::map<std::string, RenderCacheEntry> render_cache_ ABSL_GUARDED_BY(mu_);
+  // Rendered YAML by content hash (also in the store).
+  std::map<std::string, std::string> contents_ ABSL_GUARDED_BY(mu_);
+
+  absl::Mutex listener_mu_;
+  std::function<void(const std::vector<std::string>&)> listener_ ABSL_GUARDED_BY(listener_mu_);
+};
+
+}  // namespace flotilla::manager

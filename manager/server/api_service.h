@@ -1,0 +1,66 @@
+// The operator gRPC service (proto/flotilla/v1/api.proto) on the callback
+// API. Every call is authenticated with an API token ("authorization: Bearer
+// flta.<id>.<secret>") and authorized by role through Authorize(); deny by
+// default.
+#pragma once
+
+#include <string>
+
+#include <grpcpp/grpcpp.h>
+
+#include "common/clock.h"
+#include "flotilla/v1/api.grpc.pb.h"
+#include "manager/controller/fleet_controller.h"
+#include "manager/store/store.h"
+
+namespace flotilla::manager {
+
+// Whether `role` may call `method` (the RPC name, e.g. "ApplyGitRepo").
+// viewer: List*; cluster-admin: viewer + LabelCluster, CreateRegistrationToken;
+// admin: everything. deployer: viewer (pause/resume/resync arrive later).
+bool Authorize(const std::string& role, const std::string& method);
+
+class FleetServiceImpl final : public flotilla::v1::FleetService::CallbackService {
+ public:
+  FleetServiceImpl(FleetController* controller, Store* store, const common::Clock* clock,
+                   std::string ca_pin);
+
+  grpc::ServerUnaryReactor* ApplyGitRepo(grpc::CallbackServerContext* ctx,
+                                         const flotilla::v1::ApplyGitRepoRequest* req,
+                                         flotilla::v1::GitRepo* resp) override;
+  grpc::ServerUnaryReactor* ListGitRepos(grpc::CallbackServerContext* ctx,
+                                         const flotilla::v1::ListGitReposRequest* req,
+                                         flotilla::v1::ListGitReposResponse* resp) override;
+  grpc::ServerUnaryReactor* ListBundles(grpc::CallbackServerContext* ctx,
+                                        const flotilla::v1::ListBundlesRequest* req,
+                                        flotilla::v1::ListBundlesResponse* resp) override;
+  grpc::ServerUnaryReactor* ListClusters(grpc::CallbackServerContext* ctx,
+                                         const flotilla::v1::ListClustersRequest* req,
+                                         flotilla::v1::ListClustersResponse* resp) override;
+  grpc::ServerUnaryReactor* ListBundleDeployments(
+      grpc::CallbackServerContext* ctx, const flotilla::v1::ListBundleDeploymentsRequest* req,
+      flotilla::v1::ListBundleDeploymentsResponse* resp) override;
+  grpc::ServerUnaryReactor* LabelCluster(grpc::CallbackServerContext* ctx,
+                                         const flotilla::v1::LabelClusterRequest* req,
+                                         flotilla::v1::Cluster* resp) override;
+  grpc::ServerUnaryReactor* CreateRegistrationToken(
+      grpc::CallbackServerContext* ctx, const flotilla::v1::CreateRegistrationTokenRequest* req,
+      flotilla::v1::CreateRegistrationTokenResponse* resp) override;
+
+ private:
+  // The caller's principal ("token:<id>") if authenticated and authorized.
+  absl::StatusOr<std::string> Authenticate(grpc::CallbackServerContext* ctx,
+                                           const std::string& method);
+
+  FleetController* const controller_;
+  Store* const store_;
+  const common::Clock* const clock_;
+  const std::string ca_pin_;
+};
+
+// The effective state of a BundleDeployment as Fleet reports it
+// (FLEET-SEMANTICS.md §4): not yet applied -> WaitApplied (ErrApplied if the
+// agent reported an error), else the agent's reported state.
+flotilla::v1::BundleDeploymentState EffectiveState(const BundleDeploymentRecord& bd);
+
+}  // namespace flotilla::manager

@@ -1,0 +1,244 @@
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "cli/resource_printer.h"
+#include "tests/cli/fake_fleet_api.h"
+
+namespace flotilla::cli {
+namespace {
+
+using testing::CliHarness;
+
+void AddGitRepos(testing::FakeFleet& fleet) {
+  v1::GitRepo* simple = fleet.gitrepos.add_gitrepos();
+  simple->set_name("simple");
+  simple->set_repo("https://g.example/a");
+  simple->set_commit("a1b2c3d4e5f60718293a4b5c6d7e8f9012345678");
+  simple->set_ready_bundle_deployments(2);
+  simple->set_desired_bundle_deployments(2);
+  v1::GitRepo* broken = fleet.gitrepos.add_gitrepos();
+  broken->set_name("broken");
+  broken->set_repo("https://g.example/b");
+  broken->set_error("no auth");
+  v1::GitRepo* partial = fleet.gitrepos.add_gitrepos();
+  partial->set_name("partial");
+  partial->set_repo("https://g.example/a");
+  partial->set_commit("0123456789abcdef0123456789abcdef01234567");
+  partial->set_ready_bundle_deployments(1);
+  partial->set_desired_bundle_deployments(3);
+}
+
+// Three GitRepos: healthy, failing to fetch, and partly rolled out.
+TEST_CASE("get gitrepos prints a kubectl-style table", "[get]") {
+  CliHarness cli;
+  AddGitRepos(cli.fleet);
+  auto result = cli.Run({"get", "gitrepos"});
+  CHECK(result.exit_code == 0);
+  CHECK(result.err.empty());
+  CHECK(result.out ==
+        "NAME      REPO                  COMMIT         BUNDLEDEPLOYMENTS-READY   STATUS\n"
+        "simple    https://g.example/a   a1b2c3d4e5f6   2/2\n"
+        "broken    https://g.example/b                  0/0                       no auth\n"
+        "partial   https://g.example/a   0123456789ab   1/3                       NotReady(2)\n");
+}
+
+// Bundles show their error first, then any state worse than Ready.
+TEST_CASE("get bundles prints name, gitrepo, readiness and status", "[get]") {
+  CliHarness cli;
+  v1::Bundle* ok = cli.fleet.bundles.add_bundles();
+  ok->set_name("simple-simple");
+  ok->set_gitrepo_name("simple");
+  ok->set_ready(2);
+  ok->set_desired(2);
+  ok->set_state(v1::READY);
+  v1::Bundle* failing = cli.fleet.bundles.add_bundles();
+  failing->set_name("simple-helm");
+  failing->set_gitrepo_name("simple");
+  failing->set_ready(1);
+  failing->set_desired(2);
+  failing->set_state(v1::ERR_APPLIED);
+  v1::Bundle* invalid = cli.fleet.bundles.add_bundles();
+  invalid->set_name("broken-x");
+  invalid->set_gitrepo_name("broken");
+  invalid->set_error("fleet.yaml: line 3: bad");
+  invalid->set_state(v1::NOT_READY);
+
+  auto result = cli.Run({"get", "bundle"});
+  CHECK(result.exit_code == 0);
+  CHECK(result.out ==
+        "NAME            GITREPO   BUNDLEDEPLOYMENTS-READY   STATUS\n"
+        "simple-simple   simple    2/2\n"
+        "simple-helm     simple    1/2                       ErrApplied\n"
+        "broken-x        broken    0/0                       fleet.yaml: line 3: bad\n");
+}
+
+// A connected cluster, one that never checked in, and one seen 3 hours ago.
+TEST_CASE("get clusters prints readiness, connection, age, status and sorted labels", "[get]") {
+  CliHarness cli;
+  int64_t now_ms = absl::ToUnixMillis(cli.clock.Now());
+  v1::Cluster* prod = cli.fleet.clusters.add_clusters();
+  prod->set_name("prod-eu-1");
+  (*prod->mutable_labels())["region"] = "eu";
+  (*prod->mutable_labels())["env"] = "prod";
+  prod->set_connected(true);
+  prod->set_last_seen_unix_millis(now_ms - 5'000);
+  prod->set_state(v1::READY);
+  prod->set_ready_bundles(3);
+  prod->set_desired_bundles(3);
+  v1::Cluster* staging = cli.fleet.clusters.add_clusters();
+  staging->set_name("staging");
+  staging->set_desired_bundles(2);
+  v1::Cluster* edge = cli.fleet.clusters.add_clusters();
+  edge->set_name("edge-7");
+  (*edge->mutable_labels())["tier"] = "edge";
+  edge->set_last_seen_unix_millis(now_ms - 3 * 3600 * 1000);
+  edge->set_state(v1::MODIFIED);
+  edge->set_ready_bundles(1);
+  edge->set_desired_bundles(2);
+
+  auto result = cli.Run({"get", "clusters"});
+  CHECK(result.exit_code == 0);
+  CHECK(result.out ==
+        "NAME        BUNDLES-READY   CONNECTED   LAST-SEEN   STATUS        LABELS\n"
+        "prod-eu-1   3/3             true        5s          Ready         env=prod,region=eu\n"
+        "staging     0/2             false       <never>     WaitCheckIn   <none>\n"
+        "edge-7      1/2             false       3h          Modified      tier=edge\n");
+}
+
+// Deployment ids are cut to 19 characters; an unknown state shows nothing.
+TEST_CASE("get bundledeployments prints bundle, cluster name, short id, state and message",
+          "[get]") {
+  CliHarness cli;
+  v1::BundleDeployment* ready = cli.fleet.bundle_deployments.add_bundle_deployments();
+  ready->set_bundle_name("simple-simple");
+  ready->set_cluster_id("c-123");
+  ready->set_cluster_name("prod-eu-1");
+  ready->set_deployment_id("s-0123456789abcdef0123:deadbeef");
+  ready->set_state(v1::READY);
+  v1::BundleDeployment* waiting = cli.fleet.bundle_deployments.add_bundle_deployments();
+  waiting->set_bundle_name("simple-helm");
+  waiting->set_cluster_name("staging");
+  waiting->set_deployment_id("s-fedcba9876543210fedc");
+  waiting->set_state(v1::WAIT_APPLIED);
+  waiting->set_message("waiting for agent");
+  v1::BundleDeployment* unknown = cli.fleet.bundle_deployments.add_bundle_deployments();
+  unknown->set_bundle_name("simple-helm");
+  unknown->set_cluster_name("edge-7");
+
+  for (const char* kind : {"bundledeployments", "bundledeployment", "bd", "bds", "BD"}) {
+    auto result = cli.Run({"get", kind});
+    INFO(kind);
+    CHECK(result.exit_code == 0);
+    CHECK(result.out ==
+          "BUNDLE          CLUSTER     DEPLOYMENT-ID         STATUS        MESSAGE\n"
+          "simple-simple   prod-eu-1   s-0123456789abcdef0   Ready\n"
+          "simple-helm     staging     s-fedcba9876543210f   WaitApplied   waiting for agent\n"
+          "simple-helm     edge-7\n");
+  }
+}
+
+// Every state has Fleet's spelling.
+TEST_CASE("State names are spelled as Fleet spells them", "[get]") {
+  CHECK(StateName(v1::STATE_UNSPECIFIED) == "");
+  CHECK(StateName(v1::READY) == "Ready");
+  CHECK(StateName(v1::NOT_READY) == "NotReady");
+  CHECK(StateName(v1::PENDING) == "Pending");
+  CHECK(StateName(v1::OUT_OF_SYNC) == "OutOfSync");
+  CHECK(StateName(v1::MODIFIED) == "Modified");
+  CHECK(StateName(v1::WAIT_APPLIED) == "WaitApplied");
+  CHECK(StateName(v1::ERR_APPLIED) == "ErrApplied");
+}
+
+// -o json gives scripts every field under "items", with proto field names.
+TEST_CASE("get -o json prints the items as pretty JSON with proto field names", "[get]") {
+  CliHarness cli;
+  AddGitRepos(cli.fleet);
+  auto result = cli.Run({"get", "gitrepos", "-o", "json"});
+  REQUIRE(result.exit_code == 0);
+  nlohmann::json json = nlohmann::json::parse(result.out);
+  REQUIRE(json["items"].size() == 3);
+  CHECK(json["items"][0]["name"] == "simple");
+  CHECK(json["items"][0]["commit"] == "a1b2c3d4e5f60718293a4b5c6d7e8f9012345678");
+  CHECK(json["items"][0]["ready_bundle_deployments"] == 2);
+  CHECK(json["items"][1]["error"] == "no auth");
+  CHECK(json["items"][1]["ready_bundle_deployments"] == 0);
+  CHECK(result.out.rfind("{\n  \"items\": [\n    {\n", 0) == 0);
+  CHECK(result.out.back() == '\n');
+}
+
+// Enums keep their proto names in JSON, maps become objects.
+TEST_CASE("get clusters -o json keeps enum names and labels", "[get]") {
+  CliHarness cli;
+  v1::Cluster* cluster = cli.fleet.clusters.add_clusters();
+  cluster->set_name("prod");
+  cluster->set_state(v1::OUT_OF_SYNC);
+  (*cluster->mutable_labels())["env"] = "prod";
+  auto result = cli.Run({"get", "clusters", "-ojson"});
+  REQUIRE(result.exit_code == 0);
+  nlohmann::json json = nlohmann::json::parse(result.out);
+  CHECK(json["items"][0]["state"] == "OUT_OF_SYNC");
+  CHECK(json["items"][0]["labels"]["env"] == "prod");
+  CHECK(json["items"][0]["connected"] == false);
+}
+
+// No items: kubectl's message on stderr for tables, an empty list for JSON.
+TEST_CASE("get with nothing to list says so on stderr, or prints empty items", "[get]") {
+  CliHarness cli;
+  auto table = cli.Run({"get", "clusters"});
+  CHECK(table.exit_code == 0);
+  CHECK(table.out.empty());
+  CHECK(table.err == "No resources found.\n");
+
+  auto json = cli.Run({"get", "clusters", "-o", "json"});
+  CHECK(json.exit_code == 0);
+  CHECK(json.out == "{\n  \"items\": []\n}\n");
+}
+
+// Filters go to the manager as request fields.
+TEST_CASE("get passes --gitrepo, --cluster and --bundle filters to the manager", "[get]") {
+  CliHarness cli;
+  CHECK(cli.Run({"get", "bundles", "--gitrepo", "simple"}).exit_code == 0);
+  REQUIRE(cli.fleet.list_bundles_requests.size() == 1);
+  CHECK(cli.fleet.list_bundles_requests[0].gitrepo_name() == "simple");
+
+  CHECK(cli.Run({"get", "bd", "--cluster=prod-eu-1", "--bundle", "simple-helm"}).exit_code == 0);
+  REQUIRE(cli.fleet.list_bundle_deployments_requests.size() == 1);
+  CHECK(cli.fleet.list_bundle_deployments_requests[0].cluster() == "prod-eu-1");
+  CHECK(cli.fleet.list_bundle_deployments_requests[0].bundle_name() == "simple-helm");
+}
+
+// Mistakes in get's arguments are usage errors and nothing is called.
+TEST_CASE("get rejects unknown kinds, formats and misplaced filters with exit 2", "[get]") {
+  CliHarness cli;
+  auto kind = cli.Run({"get", "pods"});
+  CHECK(kind.exit_code == 2);
+  CHECK(kind.err ==
+        "error: unknown resource kind \"pods\" (want gitrepos, bundles, clusters or "
+        "bundledeployments)\n"
+        "Run 'flotilla get --help' for usage.\n");
+
+  auto format = cli.Run({"get", "clusters", "-o", "yaml"});
+  CHECK(format.exit_code == 2);
+  CHECK(format.err ==
+        "error: unknown output format \"yaml\" (want table or json)\n"
+        "Run 'flotilla get --help' for usage.\n");
+
+  auto filter = cli.Run({"get", "clusters", "--gitrepo", "x"});
+  CHECK(filter.exit_code == 2);
+  CHECK(filter.err ==
+        "error: --gitrepo applies to bundles only\n"
+        "Run 'flotilla get --help' for usage.\n");
+
+  auto missing = cli.Run({"get"});
+  CHECK(missing.exit_code == 2);
+  CHECK(missing.err ==
+        "error: get needs a KIND: gitrepos, bundles, clusters or bundledeployments\n"
+        "Run 'flotilla get --help' for usage.\n");
+
+  CHECK(cli.fleet.calls == 0);
+  CHECK(cli.factory.connections.empty());
+}
+
+}  // namespace
+}  // namespace flotilla::cli

@@ -1,0 +1,254 @@
+#include <catch2/catch.hpp>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "common/hash.h"
+#include "common/render/manifest.h"
+
+namespace flotilla::common {
+namespace {
+
+RenderedManifest MustRender(const RenderInput& in) {
+  auto out = RenderBundle(in);
+  INFO(out.status().ToString());
+  REQUIRE(out.ok());
+  return *out;
+}
+
+std::string RenderError(const RenderInput& in) {
+  auto out = RenderBundle(in);
+  REQUIRE(out.status().code() == absl::StatusCode::kInvalidArgument);
+  return std::string(out.status().message());
+}
+
+// "<kind>/<namespace>/<name>" of every rendered object, in order.
+std::vector<std::string> Ids(const RenderedManifest& m) {
+  std::vector<std::string> ids;
+  for (const auto& o : m.objects) {
+    const Json& meta = o["metadata"];
+    ids.push_back(o["kind"].get<std::string>() + "/" + meta.value("namespace", "-") + "/" +
+                  meta["name"].get<std::string>());
+  }
+  return ids;
+}
+
+std::string ConfigMap(const std::string& name, const std::string& ns = "") {
+  std::string y = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: " + name + "\n";
+  if (!ns.empty()) y += "  namespace: " + ns + "\n";
+  return y + "data:\n  key: value\n";
+}
+
+// Fleet: internal/bundlereader + helmdeployer raw-YAML rendering — every
+// manifest file, in path order, each document in file order.
+TEST_CASE("Multi-document files render in file order, then document order", "[render]") {
+  RenderInput in;
+  in.bundle_name = "b";
+  in.files["b.yaml"] = ConfigMap("b1") + "---\n" + ConfigMap("b2");
+  in.files["a.yaml"] = ConfigMap("a1") + "---\n" + ConfigMap("a2") + "---\n" + ConfigMap("a3");
+  in.files["sub/c.yml"] = ConfigMap("c1");
+  in.files["d.json"] = R"({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "d1"}})";
+  RenderedManifest m = MustRender(in);
+  CHECK(Ids(m) == std::vector<std::string>{"ConfigMap/default/a1", "ConfigMap/default/a2",
+                                           "ConfigMap/default/a3", "ConfigMap/default/b1",
+                                           "ConfigMap/default/b2", "ConfigMap/default/d1",
+                                           "ConfigMap/default/c1"});
+  CHECK(m.yaml == ToYamlDocuments(m.objects));
+  CHECK(m.objects[0] == Json::parse(R"({"apiVersion": "v1", "kind": "ConfigMap",
+    "metadata": {"name": "a1", "namespace": "default"}, "data": {"key": "value"}})"));
+}
+
+// Fleet: bundlereader — documents without a kind (values files, empty
+// documents, comments) are skipped.
+TEST_CASE("Documents without a kind are skipped", "[render]") {
+  RenderInput in;
+  in.files["mixed.yaml"] = "# comment only\n---\nfoo: bar\n---\n" + ConfigMap("kept") +
+                           "---\n- a\n- b\n---\n'scalar'\n---\n";
+  in.files["values.yaml"] = "replicas: 3\nimage: nginx\n";
+  RenderedManifest m = MustRender(in);
+  CHECK(Ids(m) == std::vector<std::string>{"ConfigMap/default/kept"});
+
+  RenderInput nothing;
+  nothing.files["values.yaml"] = "a: 1\n";
+  RenderedManifest empty = MustRender(nothing);
+  CHECK(empty.objects.empty());
+  CHECK(empty.yaml.empty());
+  CHECK(empty.hash == Sha256Hex(""));
+}
+
+// Fleet: bundlereader/style.go — fleet.yaml is options, not a manifest;
+// overlays/ and *_patch.* modify other files and are not rendered themselves.
+TEST_CASE("fleet.yaml, overlays/ and *_patch files are not rendered", "[render]") {
+  RenderInput in;
+  in.files["fleet.yaml"] = ConfigMap("from-fleet-yaml");
+  in.files["fleet.yml"] = ConfigMap("from-fleet-yml");
+  in.files["nested/fleet.yaml"] = ConfigMap("nested-fleet");
+  in.files["overlays/prod/cm.yaml"] = ConfigMap("from-overlay");
+  in.files["cm_patch.yaml"] = ConfigMap("from-patch");
+  in.files["svc_patch.json"] = R"({"kind": "Service", "metadata": {"name": "p"}})";
+  in.files["README.md"] = "kind: ConfigMap\n";
+  in.files["script.sh"] = "echo hi\n";
+  in.files["cm.yaml"] = ConfigMap("real");
+  RenderedManifest m = MustRender(in);
+  CHECK(Ids(m) == std::vector<std::string>{"ConfigMap/default/real"});
+
+  CHECK(IsManifestFile("a.yaml"));
+  CHECK(IsManifestFile("a.yml"));
+  CHECK(IsManifestFile("a.json"));
+  CHECK(IsManifestFile("deep/dir/patch.yaml"));
+  CHECK(IsManifestFile("sub/overlays/x.yaml"));
+  CHECK_FALSE(IsManifestFile("fleet.yaml"));
+  CHECK_FALSE(IsManifestFile("dir/fleet.yml"));
+  CHECK_FALSE(IsManifestFile("overlays/x.yaml"));
+  CHECK_FALSE(IsManifestFile("x_patch.yml"));
+  CHECK_FALSE(IsManifestFile("README.md"));
+  CHECK_FALSE(IsManifestFile("yaml"));
+}
+
+// Fleet: internal/namespaces/namespaces.go — objects without a namespace get
+// defaultNamespace, else "default"; an object's own namespace is kept.
+TEST_CASE("Objects without a namespace get defaultNamespace, else default", "[render]") {
+  RenderInput in;
+  in.files["a.yaml"] = ConfigMap("no-ns") + "---\n" + ConfigMap("own-ns", "mine");
+  CHECK(Ids(MustRender(in)) ==
+        std::vector<std::string>{"ConfigMap/default/no-ns", "ConfigMap/mine/own-ns"});
+
+  in.options = Json{{"defaultNamespace", "apps"}};
+  CHECK(Ids(MustRender(in)) ==
+        std::vector<std::string>{"ConfigMap/apps/no-ns", "ConfigMap/mine/own-ns"});
+
+  in.options = Json{{"defaultNamespace", ""}};
+  CHECK(Ids(MustRender(in)) ==
+        std::vector<std::string>{"ConfigMap/default/no-ns", "ConfigMap/mine/own-ns"});
+}
+
+// Fleet: FLEET-SEMANTICS §1 — `namespace` forces every object into it and
+// wins over defaultNamespace and the object's own namespace.
+TEST_CASE("namespace forces every object into it, over defaultNamespace", "[render]") {
+  RenderInput in;
+  in.files["a.yaml"] = ConfigMap("no-ns") + "---\n" + ConfigMap("own-ns", "mine");
+  in.options = Json{{"defaultNamespace", "apps"}, {"namespace", "forced"}};
+  CHECK(Ids(MustRender(in)) ==
+        std::vector<std::string>{"ConfigMap/forced/no-ns", "ConfigMap/forced/own-ns"});
+}
+
+// Cluster-scoped objects have no namespace; a stray one is dropped.
+TEST_CASE("Cluster-scoped objects are kept without a namespace", "[render]") {
+  RenderInput in;
+  in.files["rbac.yaml"] =
+      "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: reader\n"
+      "  namespace: stray\n---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: apps\n";
+  in.options = Json{{"defaultNamespace", "apps"}};
+  RenderedManifest m = MustRender(in);
+  CHECK(Ids(m) == std::vector<std::string>{"ClusterRole/-/reader", "Namespace/-/apps"});
+  CHECK(m.objects[0]["metadata"] == Json{{"name", "reader"}});
+
+  CHECK(IsClusterScoped("apiextensions.k8s.io/v1", "CustomResourceDefinition"));
+  CHECK(IsClusterScoped("cert-manager.io/v1", "ClusterIssuer"));
+  CHECK_FALSE(IsClusterScoped("apps/v1", "Deployment"));
+  CHECK_FALSE(IsClusterScoped("example.com/v1", "Widget"));
+}
+
+// Fleet: FLEET-SEMANTICS §1 — with `namespace` set, any cluster-scoped object
+// fails the render; the error names the file and the object.
+TEST_CASE("namespace with a cluster-scoped object is InvalidArgument naming file and object",
+          "[render]") {
+  RenderInput in;
+  in.files["a.yaml"] = ConfigMap("fine");
+  in.files["rbac.yaml"] =
+      "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: reader\n";
+  in.options = Json{{"namespace", "forced"}};
+  CHECK(RenderError(in) ==
+        "rbac.yaml: ClusterRole reader is cluster-scoped, but the bundle sets namespace "
+        "\"forced\" which forces every object into one namespace");
+}
+
+// Every object needs a name (and an apiVersion); the error names the file
+// and the document.
+TEST_CASE("An object without metadata.name is InvalidArgument", "[render]") {
+  RenderInput in;
+  in.files["cm.yaml"] = ConfigMap("first") + "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {}\n";
+  CHECK(RenderError(in) == "cm.yaml (document 2): ConfigMap has no metadata.name");
+
+  RenderInput no_meta;
+  no_meta.files["x.yaml"] = "apiVersion: v1\nkind: Secret\n";
+  CHECK(RenderError(no_meta) == "x.yaml (document 1): Secret has no metadata.name");
+
+  RenderInput no_api;
+  no_api.files["x.yaml"] = "kind: Secret\nmetadata: {name: s}\n";
+  CHECK(RenderError(no_api) == "x.yaml (document 1): Secret has no apiVersion");
+
+  RenderInput bad_kind;
+  bad_kind.files["x.yaml"] = "apiVersion: v1\nkind: [Secret]\nmetadata: {name: s}\n";
+  CHECK(RenderError(bad_kind) == "x.yaml (document 1): kind must be a string");
+}
+
+// A YAML error in a manifest names the file, line and column.
+TEST_CASE("A YAML error in a manifest names file:line:col", "[render]") {
+  RenderInput in;
+  in.files["ok.yaml"] = ConfigMap("fine");
+  in.files["dir/broken.yaml"] = "apiVersion: v1\nkind: ConfigMap\n metadata: x\n";
+  CHECK(RenderError(in) == "dir/broken.yaml:3:10: illegal map value");
+
+  RenderInput dup;
+  dup.files["dup.yaml"] = "apiVersion: v1\nkind: ConfigMap\nkind: Secret\n";
+  CHECK(RenderError(dup) == "dup.yaml:3:1: duplicate key \"kind\"");
+}
+
+// The content id is sha256 of the rendered YAML: it changes with the
+// manifests, not with files that are not rendered.
+TEST_CASE("The hash is sha256 of the YAML and changes only with rendered content", "[render]") {
+  RenderInput in;
+  in.files["cm.yaml"] = ConfigMap("a");
+  in.files["README.md"] = "docs\n";
+  in.files["fleet.yaml"] = "defaultNamespace: x\n";
+  RenderedManifest base = MustRender(in);
+  CHECK(base.hash == Sha256Hex(base.yaml));
+  CHECK(base.hash.size() == 64);
+  CHECK(base.yaml ==
+        "apiVersion: v1\ndata:\n  key: value\nkind: ConfigMap\nmetadata:\n  name: a\n"
+        "  namespace: default\n");
+
+  RenderInput unrelated = in;
+  unrelated.files["README.md"] = "other docs\n";
+  unrelated.files["fleet.yaml"] = "defaultNamespace: y\n";
+  unrelated.files["values.yaml"] = "no: kind\n";
+  unrelated.files["cm_patch.yaml"] = ConfigMap("patch");
+  unrelated.files["cm.yaml"] = "# a comment\n" + ConfigMap("a");
+  CHECK(MustRender(unrelated).hash == base.hash);
+
+  RenderInput changed = in;
+  changed.files["cm.yaml"] = ConfigMap("b");
+  CHECK(MustRender(changed).hash != base.hash);
+
+  RenderInput other_ns = in;
+  other_ns.options = Json{{"defaultNamespace", "apps"}};
+  CHECK(MustRender(other_ns).hash != base.hash);
+}
+
+// kubectl's v1 List: its items are rendered as separate objects.
+TEST_CASE("A v1 List is expanded into its items", "[render]") {
+  RenderInput in;
+  in.files["list.yaml"] = R"(apiVersion: v1
+kind: List
+items:
+- apiVersion: v1
+  kind: ConfigMap
+  metadata: {name: one}
+- apiVersion: v1
+  kind: Service
+  metadata: {name: two, namespace: web}
+)";
+  in.files["z.yaml"] = ConfigMap("after");
+  RenderedManifest m = MustRender(in);
+  CHECK(Ids(m) == std::vector<std::string>{"ConfigMap/default/one", "Service/web/two",
+                                           "ConfigMap/default/after"});
+
+  RenderInput bad_item;
+  bad_item.files["list.yaml"] =
+      "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n";
+  CHECK(RenderError(bad_item) == "list.yaml (document 1): ConfigMap has no metadata.name");
+}
+
+}  // namespace
+}  // namespace flotilla::common

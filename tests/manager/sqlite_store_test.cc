@@ -1,0 +1,937 @@
+#include "manager/store/sqlite_store.h"
+
+#include <sqlite3.h>
+#include <stdlib.h>
+
+#include <atomic>
+#include <catch2/catch.hpp>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <system_error>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "manager/store/records.h"
+#include "manager/store/store.h"
+
+namespace flotilla::manager {
+namespace {
+
+// A fresh directory under $TMPDIR (or /tmp), removed with its contents on
+// destruction.
+class ScratchDir {
+ public:
+  ScratchDir() {
+    const char* tmp = getenv("TMPDIR");
+    std::string pattern = std::string(tmp && *tmp ? tmp : "/tmp") + "/flotilla-store-XXXXXX";
+    REQUIRE(mkdtemp(pattern.data()) != nullptr);
+    path_ = pattern;
+  }
+  ~ScratchDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
+
+  std::string Sub(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+std::unique_ptr<SqliteStore> OpenOrDie(const std::string& path) {
+  absl::StatusOr<std::unique_ptr<SqliteStore>> store = SqliteStore::Open(path);
+  INFO(store.status().ToString());
+  REQUIRE(store.ok());
+  return std::move(store).value();
+}
+
+std::string ReadBytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+void WriteBytes(const std::string& path, const std::string& bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << bytes;
+  REQUIRE(out.good());
+}
+
+// Runs one SQL statement on a separate connection and returns the first
+// column of its first row ("" if none).
+std::string QueryWithSecondConnection(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) ==
+          SQLITE_OK);
+  sqlite3_stmt* stmt = nullptr;
+  int rc = sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr);
+  INFO(sqlite3_errmsg(db));
+  REQUIRE(rc == SQLITE_OK);
+  std::string answer;
+  rc = sqlite3_step(stmt);
+  if (rc == SQLITE_ROW && sqlite3_column_text(stmt, 0) != nullptr) {
+    answer = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
+  }
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  REQUIRE((rc == SQLITE_ROW || rc == SQLITE_DONE));
+  return answer;
+}
+
+// Runs `sql` (one or more statements) on a separate connection.
+void ExecWithSecondConnection(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr) == SQLITE_OK);
+  char* error = nullptr;
+  int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error);
+  std::string message = error ? error : "";
+  sqlite3_free(error);
+  sqlite3_close(db);
+  INFO(message);
+  REQUIRE(rc == SQLITE_OK);
+}
+
+const absl::Time kT0 = absl::FromUnixMillis(1'700'000'000'123);
+
+GitRepoRecord Repo(const std::string& name, const std::string& spec_yaml = "",
+                   int64_t generation = 1) {
+  GitRepoRecord r;
+  r.name = name;
+  r.spec_yaml = spec_yaml;
+  r.generation = generation;
+  return r;
+}
+
+BundleRecord Bundle(const std::string& name, const std::string& gitrepo) {
+  BundleRecord b;
+  b.name = name;
+  b.gitrepo = gitrepo;
+  return b;
+}
+
+BundleDeploymentRecord Deployment(const std::string& bundle, const std::string& cluster_id,
+                                  const std::string& content_hash) {
+  BundleDeploymentRecord d;
+  d.bundle = bundle;
+  d.cluster_id = cluster_id;
+  d.content_hash = content_hash;
+  return d;
+}
+
+AuditEventRecord Event(const std::string& action) {
+  AuditEventRecord e;
+  e.time = kT0;
+  e.action = action;
+  return e;
+}
+
+ClusterRecord MakeCluster(const std::string& id, const std::string& name) {
+  ClusterRecord c;
+  c.id = id;
+  c.name = name;
+  c.created = kT0;
+  return c;
+}
+
+RegistrationTokenRecord MakeToken(const std::string& id, int max_uses) {
+  RegistrationTokenRecord t;
+  t.id = id;
+  t.secret_sha256 = "ab12";
+  t.created_by = "token:admin";
+  t.created = kT0;
+  t.expires = kT0 + absl::Hours(1);
+  t.max_uses = max_uses;
+  return t;
+}
+
+// Consumes `id` at `now` in its own Write, returning whether a use was counted.
+bool Consume(SqliteStore& store, const std::string& id, absl::Time now) {
+  bool consumed = false;
+  absl::Status status = store.Write([&](Tx& tx) -> absl::Status {
+    absl::StatusOr<bool> result = tx.ConsumeRegistrationToken(id, now);
+    if (!result.ok()) return result.status();
+    consumed = *result;
+    return absl::OkStatus();
+  });
+  INFO(status.ToString());
+  REQUIRE(status.ok());
+  return consumed;
+}
+
+// Every record type is written with every field set (times at both infinities
+// and at a millisecond instant), read back in a later transaction, and comes
+// back field for field; lists come back ordered by key, not insertion.
+TEST_CASE("Every record type round-trips with every field, including infinite times", "[store]") {
+  ScratchDir dir;
+  auto store = OpenOrDie(dir.Sub("store.db"));
+
+  // Fields are set by name so the test keeps compiling as records grow; a new
+  // field needs a line here and a CHECK below.
+  GitRepoRecord repo;
+  repo.name = "repo-b";
+  repo.spec_yaml = "kind: GitRepo\n";
+  repo.generation = 7;
+  repo.commit = "c0ffee";
+  repo.applied_commit = "beef";
+  repo.error = "fetch failed";
+  repo.last_fetch = absl::InfiniteFuture();
+  GitRepoRecord repo_a = repo;
+  repo_a.name = "repo-a";
+  repo_a.last_fetch = kT0;
+
+  BundleRecord bundle;
+  bundle.name = "repo-b-app";
+  bundle.gitrepo = "repo-b";
+  bundle.path = "apps/app";
+  bundle.commit = "c0ffee";
+  bundle.labels = {{"env", "prod"}, {"team", "a\"b"}};
+  bundle.spec_json = R"({"defaultNamespace":"app"})";
+  bundle.resources = {{"deploy.yaml", "h1"}, {"svc.yaml", "h2"}};
+  bundle.error = "render failed";
+
+  std::string binary("\0\x01\xff payload", 11);
+  ContentRecord content{"h1", binary};
+  ContentRecord empty_content{"h-empty", ""};
+
+  ClusterRecord cluster;
+  cluster.id = "c-2";
+  cluster.name = "prod-eu";
+  cluster.labels = {{"region", "eu"}};
+  cluster.created = kT0;
+  cluster.last_seen = absl::InfiniteFuture();
+  cluster.agent_version = "0.1.0";
+  cluster.cert_serial = "0a1b";
+  cluster.cert_not_after = kT0 + absl::Hours(24);
+  cluster.cert_pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+  cluster.public_key_sha256 = "keyhash";
+  cluster.registration_token_id = "tok-1";
+  cluster.revoked = true;
+  ClusterRecord cluster_1 = MakeCluster("c-1", "dev");
+
+  BundleDeploymentRecord deployment;
+  deployment.bundle = "repo-b-app";
+  deployment.cluster_id = "c-2";
+  deployment.deployment_id = "h1:o1";
+  deployment.content_hash = "h1";
+  deployment.options_json = R"({"ns":"app"})";
+  deployment.applied_deployment_id = "h0:o0";
+  deployment.state = 3;
+  deployment.message = "Ready";
+  deployment.status_json = R"({"ready":true})";
+  deployment.status_time = kT0;
+  BundleDeploymentRecord deployment_a = deployment;
+  deployment_a.bundle = "repo-a-app";
+
+  RegistrationTokenRecord token;
+  token.id = "tok-1";
+  token.secret_sha256 = "secret-hash";
+  token.created_by = "token:admin";
+  token.created = kT0;
+  token.expires = absl::InfiniteFuture();
+  token.max_uses = 5;
+  token.uses = 2;
+  token.revoked_at = absl::InfinitePast();
+  token.labels = {{"site", "lab"}};
+  token.cluster_name = "prod-eu";
+
+  ApiTokenRecord api;
+  api.id = "api-2";
+  api.secret_sha256 = "api-hash";
+  api.role = "admin";
+  api.description = "first admin";
+  api.created = kT0;
+  api.expires = absl::InfiniteFuture();
+  api.last_used = absl::InfinitePast();
+  api.revoked_at = kT0 + absl::Minutes(5);
+  ApiTokenRecord api_1;
+  api_1.id = "api-1";
+  api_1.secret_sha256 = "h";
+  api_1.role = "viewer";
+  api_1.created = absl::InfinitePast();
+  api_1.expires = kT0;
+
+  AuditEventRecord event;
+  event.seq = 99;  // ignored: the store assigns it
+  event.time = kT0;
+  event.actor = "token:api-2";
+  event.action = "cluster.register";
+  event.resource = "cluster/c-2";
+  event.outcome = "ok";
+  event.details = "x=1";
+
+  REQUIRE(store
+              ->Write([&](Tx& tx) -> absl::Status {
+                for (const auto* r : {&repo, &repo_a}) {
+                  if (auto s = tx.PutGitRepo(*r); !s.ok()) return s;
+                }
+                if (auto s = tx.PutBundle(bundle); !s.ok()) return s;
+                if (auto s = tx.PutContent(content); !s.ok()) return s;
+                if (auto s = tx.PutContent(empty_content); !s.ok()) return s;
+                if (auto s = tx.InsertCluster(cluster); !s.ok()) return s;
+                if (auto s = tx.InsertCluster(cluster_1); !s.ok()) return s;
+                if (auto s = tx.PutBundleDeployment(deployment); !s.ok()) return s;
+                if (auto s = tx.PutBundleDeployment(deployment_a); !s.ok()) return s;
+                if (auto s = tx.InsertRegistrationToken(token); !s.ok()) return s;
+                if (auto s = tx.InsertApiToken(api); !s.ok()) return s;
+                if (auto s = tx.InsertApiToken(api_1); !s.ok()) return s;
+                return tx.AppendAudit(event).status();
+              })
+              .ok());
+
+  absl::Status status = store->Read([&](Tx& tx) -> absl::Status {
+    auto repos = tx.ListGitRepos();
+    REQUIRE(repos.ok());
+    REQUIRE(repos->size() == 2);
+    CHECK((*repos)[0].name == "repo-a");
+    CHECK((*repos)[0].last_fetch == kT0);
+    const GitRepoRecord& r = (*repos)[1];
+    CHECK(r.name == "repo-b");
+    CHECK(r.spec_yaml == "kind: GitRepo\n");
+    CHECK(r.generation == 7);
+    CHECK(r.commit == "c0ffee");
+    CHECK(r.applied_commit == "beef");
+    CHECK(r.error == "fetch failed");
+    CHECK(r.last_fetch == absl::InfiniteFuture());
+    auto got_repo = tx.GetGitRepo("repo-b");
+    REQUIRE(got_repo.ok());
+    REQUIRE(got_repo->has_value());
+    CHECK((*got_repo)->spec_yaml == "kind: GitRepo\n");
+    auto missing_repo = tx.GetGitRepo("nope");
+    REQUIRE(missing_repo.ok());
+    CHECK_FALSE(missing_repo->has_value());
+
+    auto bundles = tx.ListBundles();
+    REQUIRE(bundles.ok());
+    REQUIRE(bundles->size() == 1);
+    const BundleRecord& b = (*bundles)[0];
+    CHECK(b.name == "repo-b-app");
+    CHECK(b.gitrepo == "repo-b");
+    CHECK(b.path == "apps/app");
+    CHECK(b.commit == "c0ffee");
+    CHECK(b.labels == Labels{{"env", "prod"}, {"team", "a\"b"}});
+    CHECK(b.spec_json == R"({"defaultNamespace":"app"})");
+    CHECK(b.resources ==
+          std::map<std::string, std::string>{{"deploy.yaml", "h1"}, {"svc.yaml", "h2"}});
+    CHECK(b.error == "render failed");
+
+    auto got_content = tx.GetContent("h1");
+    REQUIRE(got_content.ok());
+    REQUIRE(got_content->has_value());
+    CHECK((*got_content)->hash == "h1");
+    CHECK((*got_content)->data == binary);
+    auto got_empty = tx.GetContent("h-empty");
+    REQUIRE(got_empty.ok());
+    REQUIRE(got_empty->has_value());
+    CHECK((*got_empty)->data.empty());
+    CHECK(tx.HasContent("h1").value());
+    CHECK_FALSE(tx.HasContent("h2").value());
+    CHECK_FALSE(tx.GetContent("h2").value().has_value());
+
+    auto clusters = tx.ListClusters();
+    REQUIRE(clusters.ok());
+    REQUIRE(clusters->size() == 2);
+    CHECK((*clusters)[0].id == "c-1");
+    CHECK((*clusters)[0].labels.empty());
+    CHECK((*clusters)[0].last_seen == absl::InfinitePast());
+    CHECK_FALSE((*clusters)[0].revoked);
+    const ClusterRecord& c = (*clusters)[1];
+    CHECK(c.id == "c-2");
+    CHECK(c.name == "prod-eu");
+    CHECK(c.labels == Labels{{"region", "eu"}});
+    CHECK(c.created == kT0);
+    CHECK(c.last_seen == absl::InfiniteFuture());
+    CHECK(c.agent_version == "0.1.0");
+    CHECK(c.cert_serial == "0a1b");
+    CHECK(c.cert_not_after == kT0 + absl::Hours(24));
+    CHECK(c.cert_pem == "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n");
+    CHECK(c.public_key_sha256 == "keyhash");
+    CHECK(c.registration_token_id == "tok-1");
+    CHECK(c.revoked);
+    auto by_name = tx.GetClusterByName("prod-eu");
+    REQUIRE(by_name.ok());
+    REQUIRE(by_name->has_value());
+    CHECK((*by_name)->id == "c-2");
+    auto by_id = tx.GetCluster("c-1");
+    REQUIRE(by_id.ok());
+    REQUIRE(by_id->has_value());
+    CHECK((*by_id)->name == "dev");
+
+    auto deployments = tx.ListBundleDeployments();
+    REQUIRE(deployments.ok());
+    REQUIRE(deployments->size() == 2);
+    CHECK((*deployments)[0].bundle == "repo-a-app");
+    const BundleDeploymentRecord& d = (*deployments)[1];
+    CHECK(d.bundle == "repo-b-app");
+    CHECK(d.cluster_id == "c-2");
+    CHECK(d.deployment_id == "h1:o1");
+    CHECK(d.content_hash == "h1");
+    CHECK(d.options_json == R"({"ns":"app"})");
+    CHECK(d.applied_deployment_id == "h0:o0");
+    CHECK(d.state == 3);
+    CHECK(d.message == "Ready");
+    CHECK(d.status_json == R"({"ready":true})");
+    CHECK(d.status_time == kT0);
+    auto for_cluster = tx.ListBundleDeploymentsForCluster("c-2");
+    REQUIRE(for_cluster.ok());
+    REQUIRE(for_cluster->size() == 2);
+    CHECK((*for_cluster)[0].bundle == "repo-a-app");
+    CHECK((*for_cluster)[1].bundle == "repo-b-app");
+    CHECK(tx.ListBundleDeploymentsForCluster("c-1").value().empty());
+
+    auto got_token = tx.GetRegistrationToken("tok-1");
+    REQUIRE(got_token.ok());
+    REQUIRE(got_token->has_value());
+    const RegistrationTokenRecord& t = **got_token;
+    CHECK(t.id == "tok-1");
+    CHECK(t.secret_sha256 == "secret-hash");
+    CHECK(t.created_by == "token:admin");
+    CHECK(t.created == kT0);
+    CHECK(t.expires == absl::InfiniteFuture());
+    CHECK(t.max_uses == 5);
+    CHECK(t.uses == 2);
+    CHECK(t.revoked_at == absl::InfinitePast());
+    CHECK(t.labels == Labels{{"site", "lab"}});
+    CHECK(t.cluster_name == "prod-eu");
+
+    auto api_tokens = tx.ListApiTokens();
+    REQUIRE(api_tokens.ok());
+    REQUIRE(api_tokens->size() == 2);
+    CHECK((*api_tokens)[0].id == "api-1");
+    CHECK((*api_tokens)[0].created == absl::InfinitePast());
+    CHECK((*api_tokens)[0].expires == kT0);
+    const ApiTokenRecord& a = (*api_tokens)[1];
+    CHECK(a.id == "api-2");
+    CHECK(a.secret_sha256 == "api-hash");
+    CHECK(a.role == "admin");
+    CHECK(a.description == "first admin");
+    CHECK(a.created == kT0);
+    CHECK(a.expires == absl::InfiniteFuture());
+    CHECK(a.last_used == absl::InfinitePast());
+    CHECK(a.revoked_at == kT0 + absl::Minutes(5));
+    auto got_api = tx.GetApiToken("api-2");
+    REQUIRE(got_api.ok());
+    REQUIRE(got_api->has_value());
+    CHECK((*got_api)->role == "admin");
+
+    auto events = tx.ListAudit(0, 10);
+    REQUIRE(events.ok());
+    REQUIRE(events->size() == 1);
+    const AuditEventRecord& e = (*events)[0];
+    CHECK(e.seq == 1);
+    CHECK(e.time == kT0);
+    CHECK(e.actor == "token:api-2");
+    CHECK(e.action == "cluster.register");
+    CHECK(e.resource == "cluster/c-2");
+    CHECK(e.outcome == "ok");
+    CHECK(e.details == "x=1");
+    return absl::OkStatus();
+  });
+  INFO(status.ToString());
+  REQUIRE(status.ok());
+}
+
+// Puts replace the whole row, updates change existing clusters only, and
+// deletes remove rows (deleting a missing row is not an error).
+TEST_CASE("Puts replace rows, UpdateCluster needs an existing cluster, deletes remove rows",
+          "[store]") {
+  ScratchDir dir;
+  auto store = OpenOrDie(dir.Sub("store.db"));
+  REQUIRE(store
+              ->Write([](Tx& tx) -> absl::Status {
+                if (auto s = tx.PutGitRepo(Repo("r", "v1", 1)); !s.ok()) return s;
+                if (auto s = tx.PutGitRepo(Repo("r", "v2", 2)); !s.ok()) return s;
+                if (auto s = tx.PutBundle(Bundle("b", "r")); !s.ok()) return s;
+                if (auto s = tx.PutBundleDeployment(Deployment("b", "c", "")); !s.ok()) return s;
+                ClusterRecord c = MakeCluster("c", "one");
+                if (auto s = tx.InsertCluster(c); !s.ok()) return s;
+                c.name = "renamed";
+                c.labels = {{"k", "v"}};
+                return tx.UpdateCluster(c);
+              })
+              .ok());
+
+  absl::Status missing =
+      store->Write([](Tx& tx) { return tx.UpdateCluster(MakeCluster("ghost", "ghost-name")); });
+  CHECK(missing.code() == absl::StatusCode::kNotFound);
+  CHECK_THAT(std::string(missing.message()),
+             Catch::Contains("store: update cluster \"ghost\": no such cluster"));
+
+  REQUIRE(store
+              ->Read([](Tx& tx) -> absl::Status {
+                auto repo = tx.GetGitRepo("r");
+                REQUIRE(repo.ok());
+                REQUIRE(repo->has_value());
+                CHECK((*repo)->spec_yaml == "v2");
+                CHECK((*repo)->generation == 2);
+                auto cluster = tx.GetCluster("c");
+                REQUIRE(cluster.ok());
+                REQUIRE(cluster->has_value());
+                CHECK((*cluster)->name == "renamed");
+                CHECK((*cluster)->labels == Labels{{"k", "v"}});
+                CHECK_FALSE(tx.GetClusterByName("one").value().has_value());
+                return absl::OkStatus();
+              })
+              .ok());
+
+  REQUIRE(store
+              ->Write([](Tx& tx) -> absl::Status {
+                if (auto s = tx.DeleteGitRepo("r"); !s.ok()) return s;
+                if (auto s = tx.DeleteGitRepo("r"); !s.ok()) return s;
+                if (auto s = tx.DeleteBundle("b"); !s.ok()) return s;
+                return tx.DeleteBundleDeployment("b", "c");
+              })
+              .ok());
+  REQUIRE(store
+              ->Read([](Tx& tx) -> absl::Status {
+                CHECK(tx.ListGitRepos().value().empty());
+                CHECK(tx.ListBundles().value().empty());
+                CHECK(tx.ListBundleDeployments().value().empty());
+                return absl::OkStatus();
+              })
+              .ok());
+}
+
+// A Write callback that makes changes and then fails is rolled back: Write
+// returns the callback's status and none of the changes are visible.
+TEST_CASE("A failed Write callback persists nothing", "[store]") {
+  ScratchDir dir;
+  auto store = OpenOrDie(dir.Sub("store.db"));
+  absl::Status status = store->Write([](Tx& tx) -> absl::Status {
+    if (auto s = tx.PutGitRepo(Repo("r")); !s.ok()) return s;
+    if (auto s = tx.InsertCluster(MakeCluster("c", "n")); !s.ok()) return s;
+    if (auto s = tx.AppendAudit(Event("a")).status(); !s.ok()) return s;
+    return absl::InvalidArgumentError("caller changed its mind");
+  });
+  CHECK(status.code() == absl::StatusCode::kInvalidArgument);
+  CHECK(status.message() == "caller changed its mind");
+
+  REQUIRE(store
+              ->Read([](Tx& tx) -> absl::Status {
+                CHECK(tx.ListGitRepos().value().empty());
+                CHECK(tx.ListClusters().value().empty());
+                CHECK(tx.ListAudit(0, 10).value().empty());
+                return absl::OkStatus();
+              })
+              .ok());
+  // The store is usable afterwards.
+  CHECK(store->Write([](Tx& tx) { return tx.PutGitRepo(Repo("r")); }).ok());
+}
+
+// A second cluster with a registered name, or with a registered id, is
+// refused with AlreadyExists and SQLite's constraint message; the first
+// cluster is unchanged.
+TEST_CASE("Inserting a cluster whose name or id is taken fails with AlreadyExists", "[store]") {
+  ScratchDir dir;
+  auto store = OpenOrDie(dir.Sub("store.db"));
+  REQUIRE(store->Write([](Tx& tx) { return tx.InsertCluster(MakeCluster("c-1", "x")); }).ok());
+
+  absl::Status same_name =
+      store->Write([](Tx& tx) { return tx.InsertCluster(MakeCluster("c-2", "x")); });
+  CHECK(same_name.code() == absl::StatusCode::kAlreadyExists);
+  CHECK_THAT(std::string(same_name.message()),
+             Catch::Contains("store: insert cluster \"x\" (id \"c-2\"): UNIQUE constraint "
+                             "failed: clusters.name"));
+
+  absl::Status same_id =
+      store->Write([](Tx& tx) { return tx.InsertCluster(MakeCluster("c-1", "y")); });
+  CHECK(same_id.code() == absl::StatusCode::kAlreadyExists);
+  CHECK_THAT(std::string(same_id.message()), Catch::Contains("clusters.id"));
+
+  REQUIRE(store
+              ->Read([](Tx& tx) -> absl::Status {
+                auto clusters = tx.ListClusters();
+                REQUIRE(clusters.ok());
+                REQUIRE(clusters->size() == 1);
+                CHECK((*clusters)[0].id == "c-1");
+                CHECK((*clusters)[0].name == "x");
+                return absl::OkStatus();
+              })
+              .ok());
+}
+
+// 50 threads each try to consume the same single-use token in their own
+// Write: exactly one wins and the token records one use.
+TEST_CASE("Fifty concurrent consumers of a single-use token produce exactly one winner",
+          "[store]") {
+  ScratchDir dir;
+  auto store = OpenOrDie(dir.Sub("store.db"));
+  REQUIRE(store->Write([](Tx& tx) { return tx.InsertRegistrationToken(MakeToken("t", 1)); }).ok());
+
+  std::atomic<int> winners{0};
+  std::atomic<int> failures{0};
+  std::atomic<bool> go{false};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 50; ++i) {
+    threads.emplace_back([&] {
+      while (!go.load()) std::this_thread::yield();
+      bool won = false;
+      absl::Status status = store->Write([&](Tx& tx) -> absl::Status {
+        absl::StatusOr<bool> consumed = tx.ConsumeRegistrationToken("t", kT0);
+        if (!consumed.ok()) return consumed.status();
+        won = *consumed;
+        return absl::OkStatus();
+      });
+      if (!status.ok()) ++failures;
+      if (won) ++winners;
+    });
+  }
+  go.store(true);
+  for (std::thread& t : threads) t.join();
+
+  CHECK(failures.load() == 0);
+  CHECK(winners.load() == 1);
+  REQUIRE(store
+              ->Read([](Tx& tx) -> absl::Status {
+                CHECK(tx.GetRegistrationToken("t").value()->uses == 1);
+                return absl::OkStatus();
+              })
+              .ok());
+}
+
+// Tokens are refused once expired (at and after the expiry instant), once
+// revoked, when unknown, and after max_uses; max_uses = 0 means unlimited.
+TEST_CASE("Expired, revoked, unknown and used-up registration tokens are refused", "[store]") {
+  ScratchDir dir;
+  auto store = OpenOrDie(dir.Sub("store.db"));
+  RegistrationTokenRecord revoked = MakeToken("revoked", 0);
+  revoked.revoked_at = kT0 - absl::Minutes(1);
+  REQUIRE(store
+              ->Write([&](Tx& tx) -> absl::Status {
+                if (auto s = tx.InsertRegistrationToken(MakeToken("expiring", 0)); !s.ok()) {
+                  return s;
+                }
+                if (auto s = tx.InsertRegistrationToken(revoked); !s.ok()) return s;
+                if (auto s = tx.InsertRegistrationToken(MakeToken("twice", 2)); !s.ok()) return s;
+                return tx.InsertRegistrationToken(MakeToken("unlimited", 0));
+              })
+              .ok());
+
+  const absl::Time expiry = kT0 + absl::Hours(1);
+  CHECK(Consume(*store, "expiring", expiry - absl::Milliseconds(1)));
+  CHECK_FALSE(Consume(*store, "expiring", expiry));
+  CHECK_FALSE(Consume(*store, "expiring", expiry + absl::Hours(1)));
+  CHECK_FALSE(Consume(*store, "revoked", kT0));
+  CHECK_FALSE(Consume(*store, "no-such-token", kT0));
+  CHECK(Consume(*store, "twice", kT0));
+  CHECK(Consume(*store, "twice", kT0));
+  CHECK_FALSE(Consume(*store, "twice", kT0));
+  for (int i = 0; i < 5; ++i) CHECK(Consume(*store, "unlimited", kT0));
+
+  REQUIRE(store
+              ->Read([](Tx& tx) -> absl::Status {
+                CHECK(tx.GetRegistrationToken("expiring").value()->uses == 1);
+                CHECK(tx.GetRegistrationToken("revoked").value()->uses == 0);
+                CHECK(tx.GetRegistrationToken("twice").value()->uses == 2);
+                CHECK(tx.GetRegistrationToken("unlimited").value()->uses == 5);
+                return absl::OkStatus();
+              })
+              .ok());
+}
+
+// Closing and reopening the store keeps every row and leaves the schema at
+// the latest version (migrations are not re-applied).
+TEST_CASE("Reopening the store keeps its data and schema version", "[store]") {
+  ScratchDir dir;
+  const std::string path = dir.Sub("store.db");
+  {
+    auto store = OpenOrDie(path);
+    CHECK(store->SchemaVersionForTest() == SqliteStore::LatestSchemaVersion());
+    REQUIRE(store->Write([](Tx& tx) { return tx.PutGitRepo(Repo("r", "spec", 3)); }).ok());
+  }
+  auto store = OpenOrDie(path);
+  CHECK(SqliteStore::LatestSchemaVersion() >= 1);
+  CHECK(store->SchemaVersionForTest() == SqliteStore::LatestSchemaVersion());
+  REQUIRE(store
+              ->Read([](Tx& tx) -> absl::Status {
+                auto repo = tx.GetGitRepo("r");
+                REQUIRE(repo.ok());
+                REQUIRE(repo->has_value());
+                CHECK((*repo)->spec_yaml == "spec");
+                CHECK((*repo)->generation == 3);
+                return absl::OkStatus();
+              })
+              .ok());
+}
+
+// A path whose directory does not exist cannot be created: the operator must
+// fix the configuration, so FailedPrecondition with SQLite's reason.
+TEST_CASE("A store path in a missing directory is refused with FailedPrecondition", "[store]") {
+  ScratchDir dir;
+  const std::string path = dir.Sub("missing/store.db");
+  absl::StatusOr<std::unique_ptr<SqliteStore>> store = SqliteStore::Open(path);
+  REQUIRE_FALSE(store.ok());
+  CHECK(store.status().code() == absl::StatusCode::kFailedPrecondition);
+  CHECK(store.status().message() == "store: open " + path + ": unable to open database file");
+  CHECK_FALSE(std::filesystem::exists(dir.Sub("missing")));
+}
+
+// A file that is not a database is refused with DataLoss naming the file,
+// and is left byte for byte as it was (never re-created).
+TEST_CASE("A file of garbage bytes is refused with DataLoss and left untouched", "[store]") {
+  ScratchDir dir;
+  const std::string path = dir.Sub("store.db");
+  std::string garbage;
+  for (int i = 0; i < 8192; ++i) garbage.push_back(static_cast<char>((i * 131 + 7) % 251));
+  WriteBytes(path, garbage);
+
+  absl::StatusOr<std::unique_ptr<SqliteStore>> store = SqliteStore::Open(path);
+  REQUIRE_FALSE(store.ok());
+  CHECK(store.status().code() == absl::StatusCode::kDataLoss);
+  CHECK_THAT(std::string(store.status().message()),
+             Catch::Contains("store " + path +
+                             " is corrupt: file is not a database; refusing "
+                             "to start (restore a backup or move the file away)"));
+  CHECK(ReadBytes(path) == garbage);
+  CHECK_FALSE(std::filesystem::exists(path + "-wal"));
+}
+
+// A database whose pages were overwritten (header intact) fails the
+// integrity check at open: DataLoss, and the file is left as it was.
+TEST_CASE("A store with corrupted pages is refused with DataLoss", "[store]") {
+  ScratchDir dir;
+  const std::string path = dir.Sub("store.db");
+  {
+    auto store = OpenOrDie(path);
+    REQUIRE(store
+                ->Write([](Tx& tx) -> absl::Status {
+                  for (int i = 0; i < 200; ++i) {
+                    std::string name = "repo-" + std::to_string(i);
+                    if (auto s = tx.PutGitRepo(Repo(name, std::string(300, 'y'))); !s.ok())
+                      return s;
+                  }
+                  return absl::OkStatus();
+                })
+                .ok());
+  }
+  std::string bytes = ReadBytes(path);
+  const size_t page_size = 4096;
+  REQUIRE(bytes.size() > 8 * page_size);
+  // Page 2 onwards holds the schema's tables and the rows; keep page 1 (header
+  // and sqlite_schema) so the file still looks like a database.
+  for (size_t i = page_size; i < bytes.size(); ++i) bytes[i] = static_cast<char>(0x5a);
+  WriteBytes(path, bytes);
+
+  absl::StatusOr<std::unique_ptr<SqliteStore>> store = SqliteStore::Open(path);
+  REQUIRE_FALSE(store.ok());
+  CHECK(store.status().code() == absl::StatusCode::kDataLoss);
+  CHECK_THAT(std::string(store.status().message()),
+             Catch::Contains("store " + path + " is corrupt: "));
+  CHECK_THAT(std::string(store.status().message()), Catch::Contains("refusing to start"));
+  CHECK(ReadBytes(path) == bytes);
+}
+
+// A database whose index no longer matches its table (the index definition
+// was rewritten behind SQLite's back) opens as a database but fails
+// `PRAGMA integrity_check`: DataLoss quoting SQLite's findings.
+TEST_CASE("A store that fails the integrity check is refused with SQLite's findings", "[store]") {
+  ScratchDir dir;
+  const std::string path = dir.Sub("store.db");
+  {
+    auto store = OpenOrDie(path);
+    REQUIRE(store
+                ->Write([](Tx& tx) -> absl::Status {
+                  BundleRecord b = Bundle("b1", "repo-1");
+                  b.path = "p1";
+                  if (auto s = tx.PutBundle(b); !s.ok()) return s;
+                  b = Bundle("b2", "repo-2");
+                  b.path = "p2";
+                  return tx.PutBundle(b);
+                })
+                .ok());
+  }
+  ExecWithSecondConnection(path,
+                           "PRAGMA writable_schema = ON;"
+                           "UPDATE sqlite_schema SET sql = 'CREATE INDEX bundles_by_gitrepo ON "
+                           "bundles (path)' WHERE name = 'bundles_by_gitrepo';");
+  const std::string before = ReadBytes(path);
+
+  absl::StatusOr<std::unique_ptr<SqliteStore>> store = SqliteStore::Open(path);
+  REQUIRE_FALSE(store.ok());
+  CHECK(store.status().code() == absl::StatusCode::kDataLoss);
+  CHECK(store.status().message() ==
+        "store " + path +
+            " is corrupt: row 1 missing from index bundles_by_gitrepo; row 2 missing from index "
+            "bundles_by_gitrepo; refusing to start (restore a backup or move the file away)");
+  CHECK(ReadBytes(path) == before);
+}
+
+// A store written by a newer manager (user_version beyond what this binary
+// knows) is refused with FailedPrecondition and not modified.
+TEST_CASE("A store with a newer schema version is refused with FailedPrecondition", "[store]") {
+  ScratchDir dir;
+  const std::string path = dir.Sub("store.db");
+  const int newer = SqliteStore::LatestSchemaVersion() + 1;
+  QueryWithSecondConnection(path, "PRAGMA user_version = " + std::to_string(newer));
+  const std::string before = ReadBytes(path);
+
+  absl::StatusOr<std::unique_ptr<SqliteStore>> store = SqliteStore::Open(path);
+  REQUIRE_FALSE(store.ok());
+  CHECK(store.status().code() == absl::StatusCode::kFailedPrecondition);
+  CHECK_THAT(std::string(store.status().message()),
+             Catch::Contains("store " + path + " has schema version " + std::to_string(newer) +
+                             " but this flotilla-manager knows only up to " +
+                             std::to_string(SqliteStore::LatestSchemaVersion()) +
+                             "; upgrade the manager"));
+  CHECK(ReadBytes(path) == before);
+}
+
+// After open the database is in WAL mode: a write leaves a -wal file beside
+// it and another connection sees journal_mode "wal".
+TEST_CASE("The store runs in WAL journal mode", "[store]") {
+  ScratchDir dir;
+  const std::string path = dir.Sub("store.db");
+  auto store = OpenOrDie(path);
+  REQUIRE(store->Write([](Tx& tx) { return tx.PutGitRepo(Repo("r")); }).ok());
+  CHECK(std::filesystem::exists(path + "-wal"));
+  CHECK(QueryWithSecondConnection(path, "PRAGMA journal_mode") == "wal");
+}
+
+// Contents referenced by a bundle resource or a BundleDeployment survive;
+// the others are deleted and counted.
+TEST_CASE("DeleteUnreferencedContents keeps referenced contents and deletes the rest", "[store]") {
+  ScratchDir dir;
+  auto store = OpenOrDie(dir.Sub("store.db"));
+  REQUIRE(store
+              ->Write([](Tx& tx) -> absl::Status {
+                for (const char* hash : {"res-1", "res-2", "rendered", "orphan-1", "orphan-2"}) {
+                  if (auto s = tx.PutContent({hash, std::string("data of ") + hash}); !s.ok()) {
+                    return s;
+                  }
+                }
+                BundleRecord bundle = Bundle("b", "r");
+                bundle.resources = {{"a.yaml", "res-1"}, {"dir/b.yaml", "res-2"}};
+                if (auto s = tx.PutBundle(bundle); !s.ok()) return s;
+                return tx.PutBundleDeployment(Deployment("b", "c", "rendered"));
+              })
+              .ok());
+
+  std::optional<int> deleted;
+  REQUIRE(store
+              ->Write([&](Tx& tx) -> absl::Status {
+                absl::StatusOr<int> n = tx.DeleteUnreferencedContents();
+                if (!n.ok()) return n.status();
+                deleted = *n;
+                return absl::OkStatus();
+              })
+              .ok());
+  CHECK(deleted == 2);
+
+  REQUIRE(store
+              ->Read([](Tx& tx) -> absl::Status {
+                CHECK(tx.HasContent("res-1").value());
+                CHECK(tx.HasContent("res-2").value());
+                CHECK(tx.HasContent("rendered").value());
+                CHECK_FALSE(tx.HasContent("orphan-1").value());
+                CHECK_FALSE(tx.HasContent("orphan-2").value());
+                return absl::OkStatus();
+              })
+              .ok());
+  // Putting an existing hash again is a no-op that keeps the stored data.
+  REQUIRE(store->Write([](Tx& tx) { return tx.PutContent({"res-1", "other"}); }).ok());
+  REQUIRE(store
+              ->Read([](Tx& tx) -> absl::Status {
+                CHECK(tx.GetContent("res-1").value()->data == "data of res-1");
+                return absl::OkStatus();
+              })
+              .ok());
+}
+
+// Appended audit events get increasing sequence numbers (also across
+// transactions), and ListAudit returns the events after a cursor, at most
+// `limit` at a time, in order.
+TEST_CASE("Audit sequence numbers increase and ListAudit pages through them", "[store]") {
+  ScratchDir dir;
+  auto store = OpenOrDie(dir.Sub("store.db"));
+  std::vector<int64_t> seqs;
+  for (int batch = 0; batch < 2; ++batch) {
+    REQUIRE(store
+                ->Write([&](Tx& tx) -> absl::Status {
+                  for (int i = 0; i < 3; ++i) {
+                    AuditEventRecord e;
+                    e.time = kT0 + absl::Seconds(seqs.size());
+                    e.action = "event-" + std::to_string(seqs.size());
+                    absl::StatusOr<int64_t> seq = tx.AppendAudit(e);
+                    if (!seq.ok()) return seq.status();
+                    seqs.push_back(*seq);
+                  }
+                  return absl::OkStatus();
+                })
+                .ok());
+  }
+  CHECK(seqs == std::vector<int64_t>{1, 2, 3, 4, 5, 6});
+
+  REQUIRE(store
+              ->Read([](Tx& tx) -> absl::Status {
+                auto first = tx.ListAudit(0, 4);
+                REQUIRE(first.ok());
+                REQUIRE(first->size() == 4);
+                CHECK((*first)[0].seq == 1);
+                CHECK((*first)[0].action == "event-0");
+                CHECK((*first)[3].seq == 4);
+                CHECK((*first)[3].time == kT0 + absl::Seconds(3));
+                auto second = tx.ListAudit((*first)[3].seq, 4);
+                REQUIRE(second.ok());
+                REQUIRE(second->size() == 2);
+                CHECK((*second)[0].seq == 5);
+                CHECK((*second)[1].seq == 6);
+                CHECK((*second)[1].action == "event-5");
+                CHECK(tx.ListAudit(6, 4).value().empty());
+                CHECK(tx.ListAudit(0, 0).value().empty());
+                absl::Status negative = tx.ListAudit(0, -1).status();
+                CHECK(negative.code() == absl::StatusCode::kInvalidArgument);
+                CHECK_THAT(std::string(negative.message()), Catch::Contains("negative limit"));
+                return absl::OkStatus();
+              })
+              .ok());
+}
+
+// Write or Read called from inside a callback of the same store would
+// deadlock; it is refused with FailedPrecondition and the outer transaction
+// still works.
+TEST_CASE("Calling the store from inside its own callback is refused instead of deadlocking",
+          "[store]") {
+  ScratchDir dir;
+  auto store = OpenOrDie(dir.Sub("store.db"));
+  absl::Status inner_write;
+  absl::Status inner_read;
+  absl::Status outer = store->Write([&](Tx& tx) -> absl::Status {
+    inner_write = store->Write([](Tx&) { return absl::OkStatus(); });
+    inner_read = store->Read([](Tx&) { return absl::OkStatus(); });
+    return tx.PutGitRepo(Repo("r"));
+  });
+  CHECK(outer.ok());
+  CHECK(inner_write.code() == absl::StatusCode::kFailedPrecondition);
+  CHECK_THAT(std::string(inner_write.message()),
+             Catch::Contains("Write called from inside a Write or Read callback"));
+  CHECK(inner_read.code() == absl::StatusCode::kFailedPrecondition);
+}
+
+// A Read callback that tries to modify the store gets FailedPrecondition and
+// nothing is written.
+TEST_CASE("A Read callback cannot modify the store", "[store]") {
+  ScratchDir dir;
+  auto store = OpenOrDie(dir.Sub("store.db"));
+  absl::Status status = store->Read([](Tx& tx) { return tx.PutGitRepo(Repo("r")); });
+  CHECK(status.code() == absl::StatusCode::kFailedPrecondition);
+  CHECK_THAT(std::string(status.message()),
+             Catch::Contains("store: put gitrepo \"r\": a Store::Read callback may not modify"));
+  REQUIRE(store
+              ->Read([](Tx& tx) -> absl::Status {
+                CHECK(tx.ListGitRepos().value().empty());
+                return absl::OkStatus();
+              })
+              .ok());
+}
+
+}  // namespace
+}  // namespace flotilla::manager

@@ -1,0 +1,184 @@
+#include "tests/support/git_fixtures.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+#include <system_error>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/time/clock.h"
+#include "tests/support/test_util.h"
+
+namespace flotilla::testing {
+namespace {
+
+// Single-quotes `s` for /bin/sh.
+std::string ShellQuote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) {
+    if (c == '\'') {
+      out += "'\\''";
+    } else {
+      out += c;
+    }
+  }
+  out += "'";
+  return out;
+}
+
+// Runs `git -C dir args`; throws with git's output on failure.
+std::string Git(const std::string& dir, const std::string& args) {
+  const std::string command = "git -C " + ShellQuote(dir) + " " + args;
+  CommandResult result = RunCommand(command);
+  if (result.exit_code != 0) {
+    throw std::runtime_error(command + " exited with " + std::to_string(result.exit_code) + ": " +
+                             result.output);
+  }
+  return result.output;
+}
+
+bool AcceptsConnections(int port) {
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  const bool ok = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+  close(fd);
+  return ok;
+}
+
+// Waits up to `timeout` for `pid` to exit; true if it did (and was reaped).
+bool WaitForExit(int pid, absl::Duration timeout) {
+  return PollUntil([pid] { return waitpid(pid, nullptr, WNOHANG) == pid; }, timeout);
+}
+
+}  // namespace
+
+TestGitRepo::TestGitRepo(std::string dir) : dir_(std::move(dir)) {
+  std::filesystem::create_directories(dir_);
+  Git(dir_, "init -q -b main");
+  Git(dir_, "config user.name 'Flotilla Test'");
+  Git(dir_, "config user.email test@flotilla.invalid");
+  Git(dir_, "config commit.gpgsign false");
+  Git(dir_, "config tag.gpgsign false");
+}
+
+void TestGitRepo::WriteFile(const std::string& rel_path, const std::string& content) {
+  const std::filesystem::path path = std::filesystem::path(dir_) / rel_path;
+  std::filesystem::create_directories(path.parent_path());
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(content.data(), static_cast<std::streamsize>(content.size()));
+  if (!out) throw std::runtime_error("writing " + path.string());
+}
+
+void TestGitRepo::RemoveFile(const std::string& rel_path) {
+  std::error_code ec;
+  std::filesystem::remove(std::filesystem::path(dir_) / rel_path, ec);
+  if (ec) throw std::runtime_error("removing " + rel_path + ": " + ec.message());
+}
+
+void TestGitRepo::CopyTree(const std::string& src, const std::string& dest_rel) {
+  const std::string dest = dir_ + "/" + dest_rel;
+  std::filesystem::create_directories(dest);
+  const CommandResult result =
+      RunCommand("cp -a " + ShellQuote(src + "/.") + " " + ShellQuote(dest + "/"));
+  if (result.exit_code != 0) {
+    throw std::runtime_error("copying " + src + " to " + dest + ": " + result.output);
+  }
+}
+
+std::string TestGitRepo::Commit(const std::string& message) {
+  Git(dir_, "add -A");
+  Git(dir_, "commit -q -m " + ShellQuote(message));
+  return Head();
+}
+
+std::string TestGitRepo::Head() const {
+  return std::string(absl::StripAsciiWhitespace(Git(dir_, "rev-parse HEAD")));
+}
+
+GitDaemon::GitDaemon(std::string base_path) : base_path_(std::move(base_path)) {
+  std::string last_failure;
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    const int port = FreePort();
+    // Everything the child needs is built before fork().
+    std::vector<std::string> args = {"git",
+                                     "daemon",
+                                     "--reuseaddr",
+                                     "--export-all",
+                                     "--base-path=" + base_path_,
+                                     "--listen=127.0.0.1",
+                                     "--port=" + std::to_string(port),
+                                     "--informative-errors",
+                                     base_path_};
+    std::vector<char*> argv;
+    argv.reserve(args.size() + 1);
+    for (std::string& arg : args) argv.push_back(arg.data());
+    argv.push_back(nullptr);
+
+    const pid_t pid = fork();
+    if (pid < 0) throw std::runtime_error("fork failed");
+    if (pid == 0) {
+      setpgid(0, 0);
+      const int devnull = open("/dev/null", O_RDWR);
+      if (devnull >= 0) {
+        dup2(devnull, STDIN_FILENO);
+        dup2(devnull, STDOUT_FILENO);
+        // Quiet: every readiness probe would log "the remote end hung up".
+        dup2(devnull, STDERR_FILENO);
+      }
+      execvp("git", argv.data());
+      _exit(127);
+    }
+    setpgid(pid, pid);  // also here, so the group exists whichever runs first
+
+    bool exited = false;
+    const bool ready = PollUntil(
+        [&] {
+          if (waitpid(pid, nullptr, WNOHANG) == pid) {
+            exited = true;
+            return true;
+          }
+          return AcceptsConnections(port);
+        },
+        absl::Seconds(10));
+    if (ready && !exited) {
+      port_ = port;
+      pid_ = pid;
+      return;
+    }
+    if (!exited) {
+      kill(-pid, SIGKILL);
+      waitpid(pid, nullptr, 0);
+    }
+    last_failure = exited ? "exited early" : "did not accept connections within 10s";
+  }
+  throw std::runtime_error("git daemon for " + base_path_ + " " + last_failure + " (5 attempts)");
+}
+
+GitDaemon::~GitDaemon() {
+  if (pid_ <= 0) return;
+  // The whole group: connection handlers forked by the daemon belong to it.
+  kill(-pid_, SIGTERM);
+  if (!WaitForExit(pid_, absl::Seconds(5))) {
+    kill(-pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+  }
+}
+
+std::string GitDaemon::Url(const std::string& repo_rel_path) const {
+  return "git://127.0.0.1:" + std::to_string(port_) + "/" + repo_rel_path;
+}
+
+}  // namespace flotilla::testing
