@@ -13,6 +13,7 @@
 #include "agent/apply/dir_applier.h"
 #include "agent/client/agent_runner.h"
 #include "agent/state/agent_state.h"
+#include "common/flags.h"
 #include "common/fs.h"
 #include "common/logging.h"
 #include "common/selector.h"
@@ -67,8 +68,9 @@ int main(int argc, char** argv) {
     }
     labels[k] = v;
   }
-  int rest_argc = static_cast<int>(rest.size());
-  absl::ParseCommandLine(rest_argc, rest.data());
+  auto args = flotilla::common::NormalizeFlagNames(static_cast<int>(rest.size()), rest.data());
+  auto argp = flotilla::common::ArgvPointers(args);
+  absl::ParseCommandLine(static_cast<int>(args.size()), argp.data());
   namespace fa = flotilla::agent;
   namespace fc = flotilla::common;
   if (!fc::SetLogLevel(absl::GetFlag(FLAGS_log_level))) {

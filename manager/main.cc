@@ -14,6 +14,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/notification.h"
 #include "common/clock.h"
+#include "common/flags.h"
 #include "common/fs.h"
 #include "common/logging.h"
 #include "common/metrics.h"
@@ -61,7 +62,9 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "Flotilla manager: scans Git, targets bundles to clusters and serves agents.\n"
       "Usage: flotilla-manager [--data-dir DIR] [--listen ADDR] [--http-listen ADDR]");
-  absl::ParseCommandLine(argc, argv);
+  auto args = flotilla::common::NormalizeFlagNames(argc, argv);
+  auto argp = flotilla::common::ArgvPointers(args);
+  absl::ParseCommandLine(static_cast<int>(args.size()), argp.data());
   namespace fm = flotilla::manager;
   namespace fc = flotilla::common;
   if (!fc::SetLogLevel(absl::GetFlag(FLAGS_log_level))) {
@@ -176,8 +179,8 @@ int main(int argc, char** argv) {
   std::thread poller([&] {
     while (!stop.HasBeenNotified()) {
       controller.PollDue();
-      stop.WaitForNotificationWithTimeout(
-          std::clamp(controller.NextPollIn(), absl::Milliseconds(200), absl::Seconds(5)));
+      controller.WaitForPollWork(
+          std::clamp(controller.NextPollIn(), absl::Milliseconds(100), absl::Seconds(1)));
     }
   });
   stop.WaitForNotification();

@@ -193,7 +193,17 @@ absl::StatusOr<GitRepoRecord> FleetController::ApplyGitRepo(const std::string& y
     }
   }
   Notify(changed);
+  {
+    absl::MutexLock lock(&wake_mu_);
+    wake_ = true;
+  }
   return record;
+}
+
+void FleetController::WaitForPollWork(absl::Duration max) {
+  absl::MutexLock lock(&wake_mu_);
+  wake_mu_.AwaitWithTimeout(absl::Condition(&wake_), max);
+  wake_ = false;
 }
 
 absl::Duration FleetController::NextPollIn() {

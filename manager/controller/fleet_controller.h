@@ -64,6 +64,9 @@ class FleetController {
   void PollDue();
   // Time until the next GitRepo is due (for the poller's wait).
   absl::Duration NextPollIn();
+  // Blocks until a GitRepo was applied (so it should be fetched now) or
+  // `max` passes.
+  void WaitForPollWork(absl::Duration max);
 
   // --- Clusters ----------------------------------------------------------
   absl::Status AddCluster(const ClusterRecord& cluster);
@@ -152,6 +155,9 @@ class FleetController {
   std::map<std::string, RenderCacheEntry> render_cache_ ABSL_GUARDED_BY(mu_);
   // Rendered YAML by content hash (also in the store).
   std::map<std::string, std::string> contents_ ABSL_GUARDED_BY(mu_);
+
+  absl::Mutex wake_mu_;
+  bool wake_ ABSL_GUARDED_BY(wake_mu_) = false;
 
   absl::Mutex listener_mu_;
   std::function<void(const std::vector<std::string>&)> listener_ ABSL_GUARDED_BY(listener_mu_);

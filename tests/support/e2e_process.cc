@@ -120,6 +120,11 @@ Process::Process(std::string binary, std::vector<std::string> args, std::string 
     : binary_(std::move(binary)), log_path_(std::move(log_path)) {
   std::vector<std::string> all = {binary_};
   all.insert(all.end(), args.begin(), args.end());
+  if (std::getenv("E2E_TMP_UNDERSCORE") != nullptr) {  // TEMPORARY, remove
+    for (std::string& a : all) {
+      if (a.rfind("--", 0) == 0) std::replace(a.begin() + 2, a.end(), '-', '_');
+    }
+  }
   std::vector<char*> argv = Argv(all);
   const int log_fd = open(log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (log_fd < 0) {
