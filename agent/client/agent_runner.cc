@@ -179,6 +179,8 @@ void AgentRunner::Run(absl::Notification* stop) {
     };
     {
       absl::MutexLock lock(&session_mu);
+      auto pruned = state_->PruneContent();
+      if (!pruned.ok()) log->warn("pruning the content cache: {}", pruned.message());
       write(session.Hello());
     }
     // Ticker: heartbeats, drift checks, stop and renewal.

@@ -146,7 +146,10 @@ std::vector<v1::AgentMessage> AgentSession::HandleAssignments(const v1::Assignme
     *status.mutable_status()->add_statuses() = StatusOf(r);
   }
   if (status.status().statuses_size() > 0) out.push_back(std::move(status));
-  (void)state_->PruneContent();
+  // No pruning of the content cache here: the manager's stream remembers
+  // every hash it sent and never resends one, so cached content must outlive
+  // the stream (a deployment may come back to it). Pruning happens before the
+  // next Hello, which tells the manager what is left.
   return out;
 }
 

@@ -22,6 +22,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
@@ -208,6 +209,17 @@ constexpr char kEnvSelector[] = R"(      matchExpressions:
 )";
 
 // ------------------------------------------------------------ the fixture
+
+// An integer field of a proto message printed as JSON: proto3 prints 64-bit
+// integers as strings, 32-bit ones as numbers.
+int64_t JsonInt(const Json& object, const std::string& key) {
+  if (!object.contains(key)) return 0;
+  const Json& v = object[key];
+  if (v.is_number_integer()) return v.get<int64_t>();
+  int64_t parsed = 0;
+  if (v.is_string() && absl::SimpleAtoi(v.get<std::string>(), &parsed)) return parsed;
+  return 0;
+}
 
 // A parsed Kubernetes object read back from an agent's directory.
 Json ReadObject(const std::string& path) {
@@ -404,13 +416,13 @@ class Fleet {
 
 std::string Joined(const std::vector<std::string>& v) { return absl::StrJoin(v, "\n  "); }
 
-#define REQUIRE_FILES(fleet, agent, expected)                                          \
-  do {                                                                                 \
-    const std::vector<std::string> got_files_ = (fleet).Files(agent);                  \
-    const std::vector<std::string> want_files_ = (expected);                           \
+#define REQUIRE_FILES(fleet, agent, expected)                                            \
+  do {                                                                                   \
+    const std::vector<std::string> got_files_ = (fleet).Files(agent);                    \
+    const std::vector<std::string> want_files_ = (expected);                             \
     INFO("cluster " << (agent) << " holds:\n  " << Joined(got_files_) << "\nwanted:\n  " \
-                    << Joined(want_files_));                                           \
-    REQUIRE(got_files_ == want_files_);                                                \
+                    << Joined(want_files_));                                             \
+    REQUIRE(got_files_ == want_files_);                                                  \
   } while (false)
 
 // ------------------------------------------------------------ scenarios
@@ -420,8 +432,7 @@ std::string Joined(const std::vector<std::string>& v) { return absl::StrJoin(v, 
 // selector. Each cluster's directory ends up holding exactly the bundle
 // objects meant for it: the prod customization moves web into web-prod, the
 // prod-only bundle lands on prod alone, cluster-scoped objects go to _cluster.
-TEST_CASE("A GitRepo reaches three labelled clusters with per-cluster customizations",
-          "[e2e]") {
+TEST_CASE("A GitRepo reaches three labelled clusters with per-cluster customizations", "[e2e]") {
   Fleet fleet;
   fleet.StartSeeded({"dev", "test", "prod"}, kEnvSelector);
 
@@ -458,8 +469,8 @@ TEST_CASE("A GitRepo reaches three labelled clusters with per-cluster customizat
     bundles[bundle.value("name", "")] = bundle.value("gitrepo_name", "");
   }
   CHECK(bundles == std::map<std::string, std::string>{{kAuditBundle, kGitRepoName},
-                                                        {kConfigBundle, kGitRepoName},
-                                                        {kWebBundle, kGitRepoName}});
+                                                      {kConfigBundle, kGitRepoName},
+                                                      {kWebBundle, kGitRepoName}});
 
   HttpResponse healthz = fleet.manager().Get("/healthz");
   CHECK(healthz.status == 200);
@@ -486,8 +497,7 @@ TEST_CASE("A GitRepo reaches three labelled clusters with per-cluster customizat
 // A commit that edits one manifest and deletes another is pushed: the edit
 // reaches every targeted cluster, the deleted Service disappears from every
 // directory, and the untouched bundle's files are not rewritten.
-TEST_CASE("A pushed commit updates every targeted cluster and prunes removed objects",
-          "[e2e]") {
+TEST_CASE("A pushed commit updates every targeted cluster and prunes removed objects", "[e2e]") {
   Fleet fleet;
   fleet.StartSeeded({"dev", "test", "prod"});
   std::map<std::string, std::map<std::string, int64_t>> before;
@@ -533,8 +543,7 @@ TEST_CASE("Relabelling a cluster moves prod-only bundles onto it and off it agai
                     {kConfigBundle, {"dev", "prod"}},
                     {kAuditBundle, {"dev", "prod"}}});
   REQUIRE_FILES(fleet, "dev", ExpectedFiles("prod"));
-  CHECK(fleet.Object("dev", "web-prod/deployment/web.yaml")["metadata"]["namespace"] ==
-        "web-prod");
+  CHECK(fleet.Object("dev", "web-prod/deployment/web.yaml")["metadata"]["namespace"] == "web-prod");
   std::optional<Json> dev = fleet.Cluster("dev");
   REQUIRE(dev.has_value());
   CHECK((*dev)["labels"]["env"] == "prod");
@@ -579,7 +588,7 @@ TEST_CASE("A killed and restarted agent resumes without anything being re-sent",
   fleet.AwaitConnected("dev", true);
   fleet.Await("the restarted agent to check in", [&] {
     std::optional<Json> c = fleet.Cluster("dev");
-    return c.has_value() && c->value("last_seen_unix_millis", int64_t{0}) >= restarted_ms;
+    return c.has_value() && JsonInt(*c, "last_seen_unix_millis") >= restarted_ms;
   });
   fleet.AwaitReady(Fleet::SeededDeployments({"dev", "prod"}));
 
@@ -655,8 +664,10 @@ targetCustomizations:
     return repo.has_value() && repo->value("error", "x").empty();
   });
   fleet.AwaitReady(Fleet::SeededDeployments({"dev", "prod"}));
-  CHECK(fleet.Object("dev", "web/deployment/web.yaml")["spec"]["template"]["spec"]["containers"][0]
-                    ["image"] == "nginx:1.29");
+  CHECK(
+      fleet.Object(
+          "dev", "web/deployment/web.yaml")["spec"]["template"]["spec"]["containers"][0]["image"] ==
+      "nginx:1.29");
 }
 
 // `flotilla apply` of a GitRepo with a misspelt spec field is refused (exit 1,
@@ -705,7 +716,8 @@ TEST_CASE("A GitRepo with an unknown field is refused and changes nothing", "[e2
 // cluster is added: an expired token (--ttl 1s, used after it expired), a
 // --max-uses 1 token used a second time, a token the manager never issued, and
 // a name another cluster already has. `--target kube` is refused up front.
-TEST_CASE("Expired, reused and unknown registration tokens are refused", "[e2e][bad-input]") {
+TEST_CASE("Registration refuses expired or reused or forged tokens and taken names",
+          "[e2e][bad-input]") {
   Fleet fleet;
   const std::string expired = fleet.manager().CreateToken({"--ttl", "1s"});
   const absl::Time created = absl::Now();
@@ -766,7 +778,9 @@ TEST_CASE("Expired, reused and unknown registration tokens are refused", "[e2e][
     RunResult r = RunBinary(BinaryPath("flotilla-agent"), args);
     INFO("stdout: " << r.out << "\nstderr: " << r.err);
     CHECK(r.exit_code != 0);
-    CHECK(absl::StrContains(absl::AsciiStrToLower(r.out + r.err), "later"));
+    const std::string message = absl::AsciiStrToLower(r.out + r.err);
+    CHECK(absl::StrContains(message, "--target kube"));
+    CHECK((absl::StrContains(message, "later") || absl::StrContains(message, "yet")));
   }
 
   const Json clusters = fleet.manager().GetJson("clusters");
@@ -788,9 +802,8 @@ TEST_CASE("An agent presenting another cluster's certificate gets nothing", "[e2
   // B (test) goes away; its clone with A's (dev's) certificate takes its place.
   fleet.agent("test").process().Stop();
   fleet.AwaitConnected("test", false);
-  fleet.Await("the manager to count one connected agent", [&] {
-    return fleet.manager().Metric("flotilla_agents_connected") == 1.0;
-  });
+  fleet.Await("the manager to count one connected agent",
+              [&] { return fleet.manager().Metric("flotilla_agents_connected") == 1.0; });
   const std::optional<double> dev_sent =
       fleet.manager().Metric("flotilla_stream_contents_sent_total", dev_label);
   const std::map<std::string, std::string> dev_tree = ReadTree(fleet.agent("dev").target_dir());
@@ -810,8 +823,8 @@ TEST_CASE("An agent presenting another cluster's certificate gets nothing", "[e2
     const std::string log = absl::AsciiStrToLower(agent.process().Log());
     fleet.detail_ = agent.process().LogTail(10);
     return absl::StrContains(log, "ended") || absl::StrContains(log, "error") ||
-           absl::StrContains(log, "fail") ||
-           absl::StrContains(log, "mismatch") || absl::StrContains(log, "refused");
+           absl::StrContains(log, "fail") || absl::StrContains(log, "mismatch") ||
+           absl::StrContains(log, "refused");
   });
   INFO("impostor log:\n" << agent.process().LogTail());
   CHECK(ListFiles(impostor.target_dir).empty());
@@ -826,6 +839,55 @@ TEST_CASE("An agent presenting another cluster's certificate gets nothing", "[e2
   CHECK(dev->value("id", "") == dev_before->value("id", ""));
   CHECK(fleet.manager().GetJson("clusters").size() == 2);
   CHECK(ReadTree(fleet.agent("dev").target_dir()) == dev_tree);
+}
+
+// An agent registered with another manager (its own key, and a certificate
+// that manager's CA signed for a cluster also named "dev") is pointed at this
+// manager. It is never taken for this manager's "dev": it gets no assignments
+// although its labels match the GitRepo, no cluster is added, and the real dev
+// stays connected with nothing re-sent.
+TEST_CASE("An agent with a certificate from another manager is refused", "[e2e][bad-input]") {
+  Fleet fleet;
+  fleet.StartSeeded({"dev"});
+  const Labels dev_label = {{"cluster", "dev"}};
+  const std::optional<double> dev_sent =
+      fleet.manager().Metric("flotilla_stream_contents_sent_total", dev_label);
+  std::optional<Json> dev_before = fleet.Cluster("dev");
+  REQUIRE(dev_before.has_value());
+
+  ManagerProcess other(fleet.tmp().Sub("other-manager"));
+  AgentOptions options = fleet.Options("foreign", {{"env", "prod"}, {"group", "shop"}});
+  options.name = "dev";
+  options.token = other.CreateToken();
+  {
+    AgentProcess registering(other, options);
+    fleet.Await("the agent to register with the other manager", [&] {
+      std::optional<Json> clusters = other.TryGetJson("clusters");
+      return clusters.has_value() && clusters->size() == 1 &&
+             (*clusters)[0].value("connected", false);
+    });
+    registering.process().Stop();
+  }
+  options.token.clear();
+  options.log_path = fleet.tmp().Sub("agents/foreign-here.log");
+  AgentProcess foreign(fleet.manager(), options);
+  fleet.Await("the foreign agent to be turned away", [&] {
+    if (!foreign.process().Running()) return true;
+    const std::string log = absl::AsciiStrToLower(foreign.process().Log());
+    fleet.detail_ = foreign.process().LogTail(10);
+    return absl::StrContains(log, "ended") || absl::StrContains(log, "error") ||
+           absl::StrContains(log, "fail");
+  });
+  INFO("foreign agent log:\n" << foreign.process().LogTail());
+  CHECK(ListFiles(options.target_dir).empty());
+  const Json clusters = fleet.manager().GetJson("clusters");
+  REQUIRE(clusters.size() == 1);
+  CHECK(clusters[0].value("id", "") == dev_before->value("id", ""));
+  CHECK(clusters[0].value("connected", false));
+  CHECK(clusters[0]["labels"]["env"] == "dev");
+  CHECK(fleet.manager().Metric("flotilla_agents_connected") == 1.0);
+  CHECK(fleet.manager().Metric("flotilla_stream_contents_sent_total", dev_label) == dev_sent);
+  REQUIRE_FILES(fleet, "dev", ExpectedFiles("dev"));
 }
 
 // The repository vanishes from the git daemon's base path. The GitRepo reports

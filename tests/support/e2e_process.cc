@@ -105,8 +105,7 @@ bool ParseSample(const std::string& line, std::string* name,
     if (i >= line.size()) return false;
     ++i;  // '}'
   }
-  std::vector<std::string> rest =
-      absl::StrSplit(line.substr(i), ' ', absl::SkipWhitespace());
+  std::vector<std::string> rest = absl::StrSplit(line.substr(i), ' ', absl::SkipWhitespace());
   if (rest.empty()) return false;
   if (rest[0] == "+Inf" || rest[0] == "-Inf" || rest[0] == "NaN") return false;
   return absl::SimpleAtod(rest[0], value);
@@ -120,11 +119,6 @@ Process::Process(std::string binary, std::vector<std::string> args, std::string 
     : binary_(std::move(binary)), log_path_(std::move(log_path)) {
   std::vector<std::string> all = {binary_};
   all.insert(all.end(), args.begin(), args.end());
-  if (std::getenv("E2E_TMP_UNDERSCORE") != nullptr) {  // TEMPORARY, remove
-    for (std::string& a : all) {
-      if (a.rfind("--", 0) == 0) std::replace(a.begin() + 2, a.end(), '-', '_');
-    }
-  }
   std::vector<char*> argv = Argv(all);
   const int log_fd = open(log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (log_fd < 0) {
@@ -147,8 +141,7 @@ Process::Process(std::string binary, std::vector<std::string> args, std::string 
     dup2(log_fd, STDOUT_FILENO);
     dup2(log_fd, STDERR_FILENO);
     execv(argv[0], argv.data());
-    const std::string message =
-        std::string("exec ") + argv[0] + ": " + std::strerror(errno) + "\n";
+    const std::string message = std::string("exec ") + argv[0] + ": " + std::strerror(errno) + "\n";
     (void)!write(STDERR_FILENO, message.data(), message.size());
     _exit(127);
   }
@@ -233,8 +226,7 @@ RunResult RunBinary(const std::string& binary, const std::vector<std::string>& a
     dup2(fileno(out), STDOUT_FILENO);
     dup2(fileno(err), STDERR_FILENO);
     execvpe(argv[0], argv.data(), envp.data());
-    const std::string message =
-        std::string("exec ") + argv[0] + ": " + std::strerror(errno) + "\n";
+    const std::string message = std::string("exec ") + argv[0] + ": " + std::strerror(errno) + "\n";
     (void)!write(STDERR_FILENO, message.data(), message.size());
     _exit(127);
   }
@@ -339,8 +331,7 @@ std::optional<double> FindMetric(const std::string& metrics, const std::string& 
   return std::nullopt;
 }
 
-bool PollEvery(absl::Duration interval, absl::Duration timeout,
-               const std::function<bool()>& done) {
+bool PollEvery(absl::Duration interval, absl::Duration timeout, const std::function<bool()>& done) {
   const absl::Time deadline = absl::Now() + timeout;
   for (;;) {
     if (done()) return true;
@@ -356,8 +347,8 @@ ManagerProcess::ManagerProcess(std::string dir) : dir_(std::move(dir)) {
   fs::create_directories(dir_);
   process_ = std::make_unique<Process>(
       BinaryPath("flotilla-manager"),
-      std::vector<std::string>{"--data-dir", data_dir(), "--listen", "127.0.0.1:0",
-                               "--http-listen", "127.0.0.1:0", "--log-level", "debug"},
+      std::vector<std::string>{"--data-dir", data_dir(), "--listen", "127.0.0.1:0", "--http-listen",
+                               "127.0.0.1:0", "--log-level", "debug"},
       dir_ + "/manager.log");
   const std::string endpoints = data_dir() + "/endpoints.json";
   const bool up = PollUntil(
@@ -385,8 +376,8 @@ ManagerProcess::ManagerProcess(std::string dir) : dir_(std::move(dir)) {
 }
 
 RunResult ManagerProcess::Cli(const std::vector<std::string>& args) const {
-  std::vector<std::string> all = {"--server", grpc_address_, "--ca-file", ca_file(),
-                                  "--token-file", token_file()};
+  std::vector<std::string> all = {"--server", grpc_address_,  "--ca-file",
+                                  ca_file(),  "--token-file", token_file()};
   all.insert(all.end(), args.begin(), args.end());
   return RunBinary(BinaryPath("flotilla"), all);
 }
@@ -404,13 +395,13 @@ std::optional<nlohmann::json> ManagerProcess::TryGetJson(const std::string& kind
 nlohmann::json ManagerProcess::GetJson(const std::string& kind) const {
   RunResult r = Cli({"get", kind, "-o", "json"});
   if (r.exit_code != 0) {
-    throw std::runtime_error(absl::StrCat("flotilla get ", kind, " -o json exited with ",
-                                          r.exit_code, ": ", r.err));
+    throw std::runtime_error(
+        absl::StrCat("flotilla get ", kind, " -o json exited with ", r.exit_code, ": ", r.err));
   }
   nlohmann::json parsed = nlohmann::json::parse(r.out, nullptr, /*allow_exceptions=*/false);
   if (!parsed.is_object() || !parsed.contains("items") || !parsed["items"].is_array()) {
-    throw std::runtime_error("flotilla get " + kind + " -o json printed no {\"items\": [...]}: " +
-                             r.out);
+    throw std::runtime_error("flotilla get " + kind +
+                             " -o json printed no {\"items\": [...]}: " + r.out);
   }
   return parsed["items"];
 }
@@ -444,9 +435,8 @@ AgentProcess::AgentProcess(const ManagerProcess& manager, AgentOptions options)
 }
 
 void AgentProcess::Start() {
-  std::vector<std::string> args = {"--manager", manager_address_, "--state-dir",
-                                   options_.state_dir, "--name", options_.name,
-                                   "--log-level", "debug"};
+  std::vector<std::string> args = {"--manager", manager_address_, "--state-dir", options_.state_dir,
+                                   "--name",    options_.name,    "--log-level", "debug"};
   if (!options_.token.empty()) {
     if (options_.token_in_file) {
       const std::string token_file = options_.state_dir + ".token";

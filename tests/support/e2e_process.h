@@ -8,11 +8,10 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "absl/time/time.h"
 
@@ -83,8 +82,7 @@ std::optional<double> FindMetric(const std::string& metrics, const std::string& 
 // Calls `done` every `interval` until it returns true or `timeout` passes.
 // For checks that are themselves expensive (running the CLI), where
 // PollUntil's few milliseconds would keep two cores busy.
-bool PollEvery(absl::Duration interval, absl::Duration timeout,
-               const std::function<bool()>& done);
+bool PollEvery(absl::Duration interval, absl::Duration timeout, const std::function<bool()>& done);
 
 // flotilla-manager on loopback ports, with its data under `dir`/data and its
 // log at `dir`/manager.log.
