@@ -94,7 +94,8 @@ int main(int argc, char** argv) {
   if (!absl::GetFlag(FLAGS_token_file).empty()) {
     auto t = fc::ReadFile(absl::GetFlag(FLAGS_token_file));
     if (!t.ok()) {
-      std::fprintf(stderr, "flotilla-agent: --token-file: %s\n", std::string(t.status().message()).c_str());
+      std::fprintf(stderr, "flotilla-agent: --token-file: %s\n",
+                   std::string(t.status().message()).c_str());
       return 2;
     }
     opts.token = std::string(absl::StripAsciiWhitespace(*t));

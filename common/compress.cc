@@ -1,4 +1,3 @@
-#include "absl/strings/string_view.h"
 #include "common/compress.h"
 
 #include <zlib.h>
@@ -6,6 +5,7 @@
 #include <cstdlib>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 
 namespace flotilla::common {
 

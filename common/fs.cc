@@ -1,4 +1,3 @@
-#include "absl/strings/string_view.h"
 #include "common/fs.h"
 
 #include <fcntl.h>
@@ -13,6 +12,7 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "common/hash.h"
 
 namespace flotilla::common {
@@ -51,9 +51,8 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
 
 absl::Status WriteFileAtomic(const std::string& path, absl::string_view data, int mode) {
   std::filesystem::path p(path);
-  std::string tmp = (p.parent_path() / absl::StrCat(".", p.filename().string(), ".tmp-",
-                                                     RandomHex(6)))
-                        .string();
+  std::string tmp =
+      (p.parent_path() / absl::StrCat(".", p.filename().string(), ".tmp-", RandomHex(6))).string();
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
   if (fd < 0) return ErrnoError("cannot create", tmp);
   size_t off = 0;
@@ -87,7 +86,8 @@ absl::Status MakeDirs(const std::string& path, int mode) {
   std::error_code ec;
   std::filesystem::create_directories(path, ec);
   if (!ec) ::chmod(path.c_str(), static_cast<mode_t>(mode));
-  if (ec) return absl::InternalError(absl::StrCat("cannot create directory ", path, ": ", ec.message()));
+  if (ec)
+    return absl::InternalError(absl::StrCat("cannot create directory ", path, ": ", ec.message()));
   return absl::OkStatus();
 }
 
@@ -124,9 +124,8 @@ void RemoveEmptyDirs(const std::string& root) {
     if (it->is_directory(ec)) dirs.push_back(it->path());
   }
   // Deepest first, so a parent emptied by its children goes too.
-  std::sort(dirs.begin(), dirs.end(), [](const auto& a, const auto& b) {
-    return a.string().size() > b.string().size();
-  });
+  std::sort(dirs.begin(), dirs.end(),
+            [](const auto& a, const auto& b) { return a.string().size() > b.string().size(); });
   for (const auto& d : dirs) {
     if (std::filesystem::is_empty(d, ec)) std::filesystem::remove(d, ec);
   }

@@ -1,13 +1,13 @@
-#include "absl/strings/string_view.h"
 #include "common/hash.h"
-
-#include <cstdlib>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include <cstdlib>
+
 #include "absl/strings/escaping.h"
+#include "absl/strings/string_view.h"
 
 namespace flotilla::common {
 namespace {

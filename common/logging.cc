@@ -1,9 +1,10 @@
-#include "absl/strings/string_view.h"
 #include "common/logging.h"
+
+#include <spdlog/sinks/stdout_color_sinks.h>
 
 #include <mutex>
 
-#include <spdlog/sinks/stdout_color_sinks.h>
+#include "absl/strings/string_view.h"
 
 namespace flotilla::common {
 namespace {

@@ -1,10 +1,9 @@
 // One named spdlog logger per component ("manager.git", "agent.stream", ...).
 #pragma once
 
-#include <memory>
-#include "absl/strings/string_view.h"
-
 #include <spdlog/spdlog.h>
+
+#include <memory>
 
 #include "absl/strings/string_view.h"
 

@@ -1,4 +1,3 @@
-#include "absl/strings/string_view.h"
 #include "common/selector.h"
 
 #include <algorithm>
@@ -7,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
 #include "common/status_macros.h"
 
@@ -92,7 +92,8 @@ bool LabelSelector::Matches(const Labels& labels) const {
   for (const auto& req : match_expressions) {
     auto it = labels.find(req.key);
     bool has = it != labels.end();
-    bool in = has && std::find(req.values.begin(), req.values.end(), it->second) != req.values.end();
+    bool in =
+        has && std::find(req.values.begin(), req.values.end(), it->second) != req.values.end();
     switch (req.op) {
       case LabelSelectorRequirement::Op::kIn:
         if (!in) return false;
@@ -166,8 +167,7 @@ absl::StatusOr<LabelSelector> ParseLabelSelector(const nlohmann::json& value,
     } else if (field == "matchExpressions") {
       if (v.is_null()) continue;
       if (!v.is_array()) {
-        return absl::InvalidArgumentError(
-            absl::StrCat(where, ".matchExpressions: must be a list"));
+        return absl::InvalidArgumentError(absl::StrCat(where, ".matchExpressions: must be a list"));
       }
       for (size_t i = 0; i < v.size(); ++i) {
         std::string at = absl::StrCat(where, ".matchExpressions[", i, "]");
@@ -238,7 +238,8 @@ absl::StatusOr<LabelSelector> ParseSelectorString(absl::string_view text) {
     }
   }
   if (depth != 0) {
-    return absl::InvalidArgumentError(absl::StrCat("selector \"", text, "\": unbalanced parentheses"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("selector \"", text, "\": unbalanced parentheses"));
   }
   terms.push_back(cur);
   for (std::string term : terms) {

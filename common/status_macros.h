@@ -2,9 +2,9 @@
 // ABSL_ versions.
 #pragma once
 
-#include "absl/strings/string_view.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 
 #define FLOTILLA_CONCAT_INNER_(a, b) a##b
 #define FLOTILLA_CONCAT_(a, b) FLOTILLA_CONCAT_INNER_(a, b)

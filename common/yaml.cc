@@ -1,4 +1,3 @@
-#include "absl/strings/string_view.h"
 #include "common/yaml.h"
 
 #include <yaml-cpp/depthguard.h>
@@ -13,27 +12,33 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "absl/strings/string_view.h"
 
 namespace flotilla::common {
 namespace {
 
 // go-yaml v2 (what sigs.k8s.io/yaml uses) resolves these plain scalars.
-bool IsNull(absl::string_view s) { return s.empty() || s == "~" || s == "null" || s == "Null" || s == "NULL"; }
+bool IsNull(absl::string_view s) {
+  return s.empty() || s == "~" || s == "null" || s == "Null" || s == "NULL";
+}
 
 std::optional<bool> ResolveBool(absl::string_view s) {
-  static constexpr absl::string_view kTrue[] = {"y",  "Y",  "yes", "Yes", "YES", "true",
-                                               "True", "TRUE", "on", "On",  "ON"};
-  static constexpr absl::string_view kFalse[] = {"n",  "N",   "no",  "No",  "NO", "false",
-                                                "False", "FALSE", "off", "Off", "OFF"};
-  for (auto t : kTrue) if (s == t) return true;
-  for (auto f : kFalse) if (s == f) return false;
+  static constexpr absl::string_view kTrue[] = {"y",    "Y",    "yes", "Yes", "YES", "true",
+                                                "True", "TRUE", "on",  "On",  "ON"};
+  static constexpr absl::string_view kFalse[] = {"n",     "N",     "no",  "No",  "NO", "false",
+                                                 "False", "FALSE", "off", "Off", "OFF"};
+  for (auto t : kTrue)
+    if (s == t) return true;
+  for (auto f : kFalse)
+    if (s == f) return false;
   return std::nullopt;
 }
 
 std::optional<Json> ResolveInt(absl::string_view s) {
   std::string digits;
   digits.reserve(s.size());
-  for (char c : s) if (c != '_') digits.push_back(c);
+  for (char c : s)
+    if (c != '_') digits.push_back(c);
   if (digits.empty()) return std::nullopt;
   size_t i = 0;
   bool negative = false;
@@ -59,7 +64,7 @@ std::optional<Json> ResolveInt(absl::string_view s) {
   }
   if (body.empty()) return std::nullopt;
   for (char c : body) {
-    bool ok = base == 16 ? absl::ascii_isxdigit(static_cast<unsigned char>(c))
+    bool ok = base == 16  ? absl::ascii_isxdigit(static_cast<unsigned char>(c))
               : base == 2 ? (c == '0' || c == '1')
               : base == 8 ? (c >= '0' && c <= '7')
                           : absl::ascii_isdigit(static_cast<unsigned char>(c));
@@ -133,8 +138,7 @@ std::string Where(absl::string_view filename, const YAML::Mark& mark) {
 class Converter {
  public:
   Converter(absl::string_view filename, const YamlLimits& limits,
-            std::map<std::string, std::pair<int, int>>* positions = nullptr,
-            size_t nodes_used = 0)
+            std::map<std::string, std::pair<int, int>>* positions = nullptr, size_t nodes_used = 0)
       : filename_(filename), limits_(limits), positions_(positions), nodes_(nodes_used) {}
 
   size_t nodes_used() const { return nodes_; }
@@ -144,14 +148,13 @@ class Converter {
       (*positions_)[pointer] = {node.Mark().line + 1, node.Mark().column + 1};
     }
     if (++nodes_ > limits_.max_nodes) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          Where(filename_, node.Mark()), ": document expands to more than ", limits_.max_nodes,
-          " nodes (alias bomb?)"));
+      return absl::InvalidArgumentError(absl::StrCat(Where(filename_, node.Mark()),
+                                                     ": document expands to more than ",
+                                                     limits_.max_nodes, " nodes (alias bomb?)"));
     }
     if (depth > limits_.max_depth) {
-      return absl::InvalidArgumentError(absl::StrCat(Where(filename_, node.Mark()),
-                                                     ": nesting deeper than ", limits_.max_depth,
-                                                     " levels"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          Where(filename_, node.Mark()), ": nesting deeper than ", limits_.max_depth, " levels"));
     }
     switch (node.Type()) {
       case YAML::NodeType::Undefined:
@@ -178,16 +181,16 @@ class Converter {
           } else if (kv.first.IsNull()) {
             key = "null";
           } else {
-            return absl::InvalidArgumentError(absl::StrCat(
-                Where(filename_, kv.first.Mark()), ": mapping keys must be scalars"));
+            return absl::InvalidArgumentError(
+                absl::StrCat(Where(filename_, kv.first.Mark()), ": mapping keys must be scalars"));
           }
           if (obj.contains(key)) {
-            return absl::InvalidArgumentError(absl::StrCat(Where(filename_, kv.first.Mark()),
-                                                           ": duplicate key \"", key, "\""));
+            return absl::InvalidArgumentError(
+                absl::StrCat(Where(filename_, kv.first.Mark()), ": duplicate key \"", key, "\""));
           }
-          auto v = Convert(kv.second, depth + 1,
-                           positions_ ? absl::StrCat(pointer, "/", EscapePointer(key))
-                                      : std::string());
+          auto v =
+              Convert(kv.second, depth + 1,
+                      positions_ ? absl::StrCat(pointer, "/", EscapePointer(key)) : std::string());
           if (!v.ok()) return v.status();
           obj[key] = std::move(*v);
         }
@@ -219,8 +222,8 @@ class Converter {
       // Unknown local tags: keep the value, as go-yaml does for plain scalars.
       return ResolvePlain(s);
     }
-    return absl::InvalidArgumentError(absl::StrCat(Where(filename_, node.Mark()), ": \"", s,
-                                                   "\" is not a valid ", tag));
+    return absl::InvalidArgumentError(
+        absl::StrCat(Where(filename_, node.Mark()), ": \"", s, "\" is not a valid ", tag));
   }
 
   static std::string EscapePointer(const std::string& key) {

@@ -1,10 +1,10 @@
 // flotilla-manager: flags and wiring only; everything else is in the library.
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/security/server_credentials.h>
+
 #include <csignal>
 #include <cstdio>
 #include <thread>
-
-#include <grpcpp/grpcpp.h>
-#include <grpcpp/security/server_credentials.h>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -52,7 +52,8 @@ bool SplitHostPort(const std::string& addr, std::string* host, int* port) {
 }
 
 int Fail(const std::string& what, const absl::Status& st) {
-  std::fprintf(stderr, "flotilla-manager: %s: %s\n", what.c_str(), std::string(st.message()).c_str());
+  std::fprintf(stderr, "flotilla-manager: %s: %s\n", what.c_str(),
+               std::string(st.message()).c_str());
   return 1;
 }
 
@@ -88,13 +89,14 @@ int main(int argc, char** argv) {
 
   auto store = fm::SqliteStore::Open(data_dir + "/flotilla.db");
   if (!store.ok()) return Fail("store", store.status());
-  std::vector<std::string> hosts = absl::StrSplit(absl::GetFlag(FLAGS_server_names), ',',
-                                                  absl::SkipEmpty());
+  std::vector<std::string> hosts =
+      absl::StrSplit(absl::GetFlag(FLAGS_server_names), ',', absl::SkipEmpty());
   auto pki = fm::LoadOrCreatePki(data_dir, hosts, *clock);
   if (!pki.ok()) return Fail("pki", pki.status());
   auto created = fm::EnsureAdminToken(**store, *clock, data_dir + "/admin.token");
   if (!created.ok()) return Fail("admin token", created.status());
-  if (*created) log->info("wrote the first admin API token to {}/admin.token (mode 0600)", data_dir);
+  if (*created)
+    log->info("wrote the first admin API token to {}/admin.token (mode 0600)", data_dir);
 
   fm::ControllerOptions copts;
   copts.git_cache_dir = data_dir + "/git";
@@ -141,7 +143,8 @@ int main(int argc, char** argv) {
   std::atomic<bool> serving{true};
   fm::HttpServer http(
       [&] {
-        metrics.Set("flotilla_agents_connected", {}, static_cast<double>(agent_service.StreamCount()));
+        metrics.Set("flotilla_agents_connected", {},
+                    static_cast<double>(agent_service.StreamCount()));
         metrics.Set("flotilla_clusters", {}, static_cast<double>(controller.Clusters().size()));
         metrics.Set("flotilla_gitrepos", {}, static_cast<double>(controller.GitRepos().size()));
         metrics.Set("flotilla_bundles", {}, static_cast<double>(controller.Bundles().size()));

@@ -1,9 +1,9 @@
 #include "agent/client/agent_runner.h"
 
+#include <grpcpp/grpcpp.h>
+
 #include <atomic>
 #include <thread>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
@@ -66,9 +66,9 @@ absl::Status AgentRunner::EnsureRegistered() {
     return absl::OkStatus();
   }
   if (options_.token.empty()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "this agent is not registered yet (no identity in ", state_->dir(),
-        "): pass --token or --token-file with a token from `flotilla token create`"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("this agent is not registered yet (no identity in ", state_->dir(),
+                     "): pass --token or --token-file with a token from `flotilla token create`"));
   }
   ASSIGN_OR_RETURN(std::string ca, TrustedCa());
   // Reuse a key from an interrupted registration, so a retry is idempotent.
@@ -80,7 +80,8 @@ absl::Status AgentRunner::EnsureRegistered() {
     ASSIGN_OR_RETURN(key, common::GenerateKeyPair());
     RETURN_IF_ERROR(state_->WriteFile("key.pem", key.private_key_pem));
   }
-  ASSIGN_OR_RETURN(std::string csr, common::CreateCsr(key, options_.name.empty() ? "agent" : options_.name));
+  ASSIGN_OR_RETURN(std::string csr,
+                   common::CreateCsr(key, options_.name.empty() ? "agent" : options_.name));
   grpc::SslCredentialsOptions ssl;
   ssl.pem_root_certs = ca;
   auto stub = v1::AgentService::NewStub(MakeChannel(options_.manager, ssl));

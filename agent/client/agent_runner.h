@@ -19,11 +19,11 @@
 namespace flotilla::agent {
 
 struct AgentOptions {
-  std::string manager;       // HOST:PORT
-  std::string token;         // needed only to register
-  std::string ca_file;       // manager CA, or
-  std::string ca_pin;        // sha256:<hex> of its SPKI
-  std::string name;          // proposed cluster name
+  std::string manager;  // HOST:PORT
+  std::string token;    // needed only to register
+  std::string ca_file;  // manager CA, or
+  std::string ca_pin;   // sha256:<hex> of its SPKI
+  std::string name;     // proposed cluster name
   std::map<std::string, std::string> labels;
   std::string version = "0.1.0";
   absl::Duration heartbeat = absl::Seconds(15);
@@ -32,7 +32,8 @@ struct AgentOptions {
 
 class AgentRunner {
  public:
-  AgentRunner(AgentOptions options, AgentState* state, Applier* applier, const common::Clock* clock);
+  AgentRunner(AgentOptions options, AgentState* state, Applier* applier,
+              const common::Clock* clock);
   // Registers if the state has no identity yet. Errors are final (bad token,
   // name taken, unreachable manager on first start): the caller exits.
   absl::Status EnsureRegistered();

@@ -64,7 +64,8 @@ v1::BundleDeploymentStatus AgentSession::StatusOf(const DeploymentRecord& r) con
 
 v1::AgentMessage AgentSession::FullStatus() const {
   v1::AgentMessage m;
-  for (const auto& [id, r] : state_->deployments()) *m.mutable_status()->add_statuses() = StatusOf(r);
+  for (const auto& [id, r] : state_->deployments())
+    *m.mutable_status()->add_statuses() = StatusOf(r);
   return m;
 }
 
@@ -118,8 +119,8 @@ std::vector<v1::AgentMessage> AgentSession::HandleAssignments(const v1::Assignme
     if (content_errors.count(asg.content_hash())) {
       st = absl::DataLossError(content_errors[asg.content_hash()]);
     } else if (!state_->HasContent(asg.content_hash())) {
-      st = absl::NotFoundError(absl::StrCat("content ", asg.content_hash(),
-                                            " was neither sent nor cached"));
+      st = absl::NotFoundError(
+          absl::StrCat("content ", asg.content_hash(), " was neither sent nor cached"));
     } else if (r.applied_deployment_id != r.deployment_id) {
       st = ApplyRecord(r);
     }
@@ -181,8 +182,8 @@ std::optional<v1::AgentMessage> AgentSession::CheckDrift() {
       r.message = st.ok() ? "" : std::string(st.message());
     } else {
       r.state = v1::MODIFIED;
-      r.message = absl::StrCat(drifted->size(), " object(s) modified, first: ",
-                               drifted->front().ToString());
+      r.message = absl::StrCat(drifted->size(),
+                               " object(s) modified, first: ", drifted->front().ToString());
     }
     if (r.state != before || r.message != rec.message) {
       (void)state_->PutDeployment(r);

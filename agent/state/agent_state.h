@@ -33,7 +33,7 @@ struct DeploymentRecord {
   std::string bundle_name;
   std::string deployment_id;  // assigned by the manager
   std::string content_hash;
-  std::string options_json;   // flotilla.v1.DeploymentOptions as JSON
+  std::string options_json;           // flotilla.v1.DeploymentOptions as JSON
   std::string applied_deployment_id;  // what was last applied successfully
   std::vector<ObjectRef> applied_objects;
   int state = 0;  // flotilla.v1.BundleDeploymentState
@@ -59,7 +59,7 @@ class AgentState {
   // Deployments.
   const std::map<std::string, DeploymentRecord>& deployments() const { return deployments_; }
   std::optional<DeploymentRecord> Deployment(const std::string& bd_id) const;
-  absl::Status PutDeployment(const DeploymentRecord& r);  // persists at once
+  absl::Status PutDeployment(const DeploymentRecord& r);    // persists at once
   absl::Status RemoveDeployment(const std::string& bd_id);  // persists at once
 
   // Content cache, content-addressed: Put verifies sha256(data) == hash

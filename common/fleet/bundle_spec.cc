@@ -1,7 +1,7 @@
-#include "absl/strings/string_view.h"
 #include "common/fleet/bundle_spec.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "common/status_macros.h"
 
 namespace flotilla::common {

@@ -4,10 +4,10 @@
 #pragma once
 
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "common/fleet/bundle_target.h"
 #include "common/yaml.h"
 

@@ -1,20 +1,31 @@
-#include "absl/strings/string_view.h"
 #include "common/fleet/bundle_target.h"
 
 #include <array>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "common/status_macros.h"
 
 namespace flotilla::common {
 namespace {
 
-constexpr std::array<absl::string_view, 17> kOptionKeys = {
-    "defaultNamespace", "namespace",       "serviceAccount",      "keepResources",
-    "deleteNamespace",  "deleteCRDResources", "forceSyncGeneration", "namespaceLabels",
-    "namespaceAnnotations", "ignore",      "diff",                "correctDrift",
-    "kustomize",        "yaml",            "helm",                "downstreamResources",
-    "overwrites"};
+constexpr std::array<absl::string_view, 17> kOptionKeys = {"defaultNamespace",
+                                                           "namespace",
+                                                           "serviceAccount",
+                                                           "keepResources",
+                                                           "deleteNamespace",
+                                                           "deleteCRDResources",
+                                                           "forceSyncGeneration",
+                                                           "namespaceLabels",
+                                                           "namespaceAnnotations",
+                                                           "ignore",
+                                                           "diff",
+                                                           "correctDrift",
+                                                           "kustomize",
+                                                           "yaml",
+                                                           "helm",
+                                                           "downstreamResources",
+                                                           "overwrites"};
 
 constexpr absl::string_view kDisplayNameLabel = "management.cattle.io/cluster-display-name";
 
@@ -29,11 +40,13 @@ bool IsNullSelector(const Json& v) {
 }
 
 absl::StatusOr<std::optional<LabelSelector>> SelectorAt(const YamlDocument& doc,
-                                                        const std::string& pointer,
-                                                        const Json& v, absl::string_view field) {
+                                                        const std::string& pointer, const Json& v,
+                                                        absl::string_view field) {
   if (IsNullSelector(v)) return std::optional<LabelSelector>();
   auto sel = ParseLabelSelector(v, field);
-  if (!sel.ok()) return absl::InvalidArgumentError(absl::StrCat(doc.Where(pointer), ": ", sel.status().message()));
+  if (!sel.ok())
+    return absl::InvalidArgumentError(
+        absl::StrCat(doc.Where(pointer), ": ", sel.status().message()));
   return std::optional<LabelSelector>(std::move(*sel));
 }
 

@@ -1,8 +1,8 @@
-#include "absl/strings/string_view.h"
 #include "common/fleet/gitrepo_spec.h"
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
 #include "common/status_macros.h"
 
@@ -16,12 +16,20 @@ absl::Status FieldError(const YamlDocument& doc, const std::string& pointer,
 
 // Fleet GitRepo spec fields that Flotilla does not implement yet. They are
 // refused rather than ignored so nobody believes they took effect.
-constexpr absl::string_view kNotYetSupported[] = {
-    "bundles",          "serviceAccount",         "clientSecretName",
-    "helmSecretName",   "helmSecretNameForPaths", "helmRepoURLRegex",
-    "caBundle",         "insecureSkipTLSVerify",  "webhookSecret",
-    "forceSyncGeneration", "correctDrift",        "ociRegistrySecret",
-    "imageScanInterval", "imageScanCommit"};
+constexpr absl::string_view kNotYetSupported[] = {"bundles",
+                                                  "serviceAccount",
+                                                  "clientSecretName",
+                                                  "helmSecretName",
+                                                  "helmSecretNameForPaths",
+                                                  "helmRepoURLRegex",
+                                                  "caBundle",
+                                                  "insecureSkipTLSVerify",
+                                                  "webhookSecret",
+                                                  "forceSyncGeneration",
+                                                  "correctDrift",
+                                                  "ociRegistrySecret",
+                                                  "imageScanInterval",
+                                                  "imageScanCommit"};
 
 }  // namespace
 
@@ -118,8 +126,8 @@ absl::StatusOr<GitRepoSpec> ParseGitRepo(absl::string_view text, absl::string_vi
         }
         std::string p = fv[i].get<std::string>();
         // Fleet strips a leading "/" from paths.
-        p.erase(0, p.find_first_not_of('/') == std::string::npos ? p.size()
-                                                                 : p.find_first_not_of('/'));
+        p.erase(
+            0, p.find_first_not_of('/') == std::string::npos ? p.size() : p.find_first_not_of('/'));
         if (p.find("..") != std::string::npos || p.find('\\') != std::string::npos) {
           return FieldError(doc, absl::StrCat(at, "/", i), absl::StrCat(field, "[", i, "]"),
                             absl::StrCat("\"", p, "\" must stay inside the repository"));

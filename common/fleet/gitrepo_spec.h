@@ -4,10 +4,10 @@
 #pragma once
 
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "common/fleet/bundle_target.h"
 
@@ -17,8 +17,8 @@ struct GitRepoSpec {
   std::string name;
   std::string namespace_ = "fleet-default";
   std::string repo;
-  std::string branch;    // default "master" when neither branch nor revision is set
-  std::string revision;  // pinned commit, tag or branch; wins over branch
+  std::string branch;              // default "master" when neither branch nor revision is set
+  std::string revision;            // pinned commit, tag or branch; wins over branch
   std::vector<std::string> paths;  // default ["."]
   // Default (Fleet): [{name: default, clusterGroup: default}].
   std::vector<BundleTarget> targets;

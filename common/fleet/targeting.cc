@@ -15,7 +15,8 @@ const BundleTarget* FirstMatch(const std::vector<BundleTarget>& targets,
 }
 
 std::string TargetLabel(const BundleTarget& t) {
-  return t.name.empty() ? std::string("an unnamed target") : absl::StrCat("target \"", t.name, "\"");
+  return t.name.empty() ? std::string("an unnamed target")
+                        : absl::StrCat("target \"", t.name, "\"");
 }
 
 }  // namespace
@@ -26,14 +27,14 @@ TargetDecision DecideTarget(const std::vector<BundleTarget>& gitrepo_targets,
   const auto& targets = spec.override_targets.empty() ? gitrepo_targets : spec.override_targets;
   const BundleTarget* target = FirstMatch(targets, cluster);
   if (target == nullptr) {
-    d.reason = absl::StrCat("cluster \"", cluster.name, "\" matches none of the ",
-                            spec.override_targets.empty() ? "GitRepo targets"
-                                                          : "fleet.yaml overrideTargets");
+    d.reason = absl::StrCat(
+        "cluster \"", cluster.name, "\" matches none of the ",
+        spec.override_targets.empty() ? "GitRepo targets" : "fleet.yaml overrideTargets");
     return d;
   }
   if (target->do_not_deploy) {
-    d.reason = absl::StrCat(TargetLabel(*target), " sets doNotDeploy for cluster \"",
-                            cluster.name, "\"");
+    d.reason =
+        absl::StrCat(TargetLabel(*target), " sets doNotDeploy for cluster \"", cluster.name, "\"");
     return d;
   }
   if (!spec.override_targets.empty() && FirstMatch(gitrepo_targets, cluster) == nullptr) {
@@ -58,9 +59,9 @@ TargetDecision DecideTarget(const std::vector<BundleTarget>& gitrepo_targets,
     if (!all) break;
   }
   d.deploy = true;
-  d.reason = absl::StrCat("matched ", TargetLabel(*target),
-                          d.customization.empty() ? ""
-                                                  : absl::StrCat(", customization ", d.customization));
+  d.reason = absl::StrCat(
+      "matched ", TargetLabel(*target),
+      d.customization.empty() ? "" : absl::StrCat(", customization ", d.customization));
   return d;
 }
 

@@ -15,7 +15,7 @@ struct TargetDecision {
   // Why the cluster gets nothing (shown by `flotilla render`), or which
   // target and customization matched.
   std::string reason;
-  std::string customization;  // name of the customization applied, if any
+  std::string customization;      // name of the customization applied, if any
   Json options = Json::object();  // root options merged with customizations
 };
 

@@ -60,15 +60,34 @@ bool IsManifestFile(const std::string& path) {
 }
 
 bool IsClusterScoped(const std::string& api_version, const std::string& kind) {
-  static const std::set<std::string> kClusterKinds = {
-      "Namespace", "Node", "PersistentVolume", "ClusterRole", "ClusterRoleBinding",
-      "CustomResourceDefinition", "StorageClass", "PriorityClass", "IngressClass",
-      "RuntimeClass", "CSIDriver", "CSINode", "VolumeAttachment", "APIService",
-      "ValidatingWebhookConfiguration", "MutatingWebhookConfiguration",
-      "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding", "PodSecurityPolicy",
-      "CertificateSigningRequest", "FlowSchema", "PriorityLevelConfiguration",
-      "ComponentStatus", "ClusterIssuer", "ClusterGroup", "ClusterRegistrationToken",
-      "GitRepoRestriction", "BundleNamespaceMapping"};
+  static const std::set<std::string> kClusterKinds = {"Namespace",
+                                                      "Node",
+                                                      "PersistentVolume",
+                                                      "ClusterRole",
+                                                      "ClusterRoleBinding",
+                                                      "CustomResourceDefinition",
+                                                      "StorageClass",
+                                                      "PriorityClass",
+                                                      "IngressClass",
+                                                      "RuntimeClass",
+                                                      "CSIDriver",
+                                                      "CSINode",
+                                                      "VolumeAttachment",
+                                                      "APIService",
+                                                      "ValidatingWebhookConfiguration",
+                                                      "MutatingWebhookConfiguration",
+                                                      "ValidatingAdmissionPolicy",
+                                                      "ValidatingAdmissionPolicyBinding",
+                                                      "PodSecurityPolicy",
+                                                      "CertificateSigningRequest",
+                                                      "FlowSchema",
+                                                      "PriorityLevelConfiguration",
+                                                      "ComponentStatus",
+                                                      "ClusterIssuer",
+                                                      "ClusterGroup",
+                                                      "ClusterRegistrationToken",
+                                                      "GitRepoRestriction",
+                                                      "BundleNamespaceMapping"};
   (void)api_version;
   return kClusterKinds.count(kind) > 0;
 }
@@ -90,18 +109,19 @@ absl::StatusOr<RenderedManifest> RenderBundle(const RenderInput& input) {
       }
       for (Json& obj : objects) {
         std::string where = absl::StrCat(path, " (document ", i + 1, ")");
-        if (!obj.is_object() || !obj["kind"].is_string() || obj["kind"].get<std::string>().empty()) {
+        if (!obj.is_object() || !obj["kind"].is_string() ||
+            obj["kind"].get<std::string>().empty()) {
           return absl::InvalidArgumentError(absl::StrCat(where, ": kind must be a string"));
         }
         if (!obj.contains("apiVersion") || !obj["apiVersion"].is_string()) {
-          return absl::InvalidArgumentError(absl::StrCat(where, ": ", obj["kind"].get<std::string>(),
-                                                         " has no apiVersion"));
+          return absl::InvalidArgumentError(
+              absl::StrCat(where, ": ", obj["kind"].get<std::string>(), " has no apiVersion"));
         }
         if (!obj.contains("metadata") || !obj["metadata"].is_object() ||
             !obj["metadata"].contains("name") || !obj["metadata"]["name"].is_string() ||
             obj["metadata"]["name"].get<std::string>().empty()) {
-          return absl::InvalidArgumentError(absl::StrCat(
-              where, ": ", obj["kind"].get<std::string>(), " has no metadata.name"));
+          return absl::InvalidArgumentError(
+              absl::StrCat(where, ": ", obj["kind"].get<std::string>(), " has no metadata.name"));
         }
         RETURN_IF_ERROR(PlaceInNamespace(obj, input.options, path));
         out.objects.push_back(std::move(obj));

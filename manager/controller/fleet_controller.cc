@@ -94,8 +94,8 @@ absl::Status FleetController::LoadLocked() {
   for (auto& r : repos) {
     auto spec = common::ParseGitRepo(r.spec_yaml, "gitrepo/" + r.name);
     if (!spec.ok()) {
-      return absl::DataLossError(absl::StrCat("stored GitRepo ", r.name,
-                                              " no longer parses: ", spec.status().message()));
+      return absl::DataLossError(
+          absl::StrCat("stored GitRepo ", r.name, " no longer parses: ", spec.status().message()));
     }
     RepoState st;
     st.record = r;
@@ -173,8 +173,8 @@ absl::StatusOr<GitRepoRecord> FleetController::ApplyGitRepo(const std::string& y
     audit.action = "gitrepo.apply";
     audit.resource = "gitrepo/" + spec.name;
     audit.outcome = "ok";
-    audit.details = absl::StrCat("repo=", spec.repo, " ref=", spec.Ref(),
-                                 " generation=", record.generation);
+    audit.details =
+        absl::StrCat("repo=", spec.repo, " ref=", spec.Ref(), " generation=", record.generation);
     RETURN_IF_ERROR(store_->Write([&](Tx& tx) -> absl::Status {
       RETURN_IF_ERROR(tx.PutGitRepo(record));
       return tx.AppendAudit(audit).status();
@@ -247,8 +247,8 @@ void FleetController::RecordRepoError(const std::string& repo_name, const std::s
   r.last_fetch = clock_->Now();
   auto st = store_->Write([&](Tx& tx) { return tx.PutGitRepo(r); });
   if (!st.ok()) {
-    common::Logger("manager.git")->error("gitrepo {}: cannot record status: {}", repo_name,
-                                         st.message());
+    common::Logger("manager.git")
+        ->error("gitrepo {}: cannot record status: {}", repo_name, st.message());
     return;
   }
   it->second.record = r;
@@ -260,7 +260,8 @@ absl::Status FleetController::SyncGitRepo(const std::string& name) {
   {
     absl::MutexLock lock(&mu_);
     auto it = repos_.find(name);
-    if (it == repos_.end()) return absl::NotFoundError(absl::StrCat("gitrepo \"", name, "\" not found"));
+    if (it == repos_.end())
+      return absl::NotFoundError(absl::StrCat("gitrepo \"", name, "\" not found"));
     spec = it->second.spec;
     // Next poll: the interval with up to 10% jitter, as Fleet does.
     absl::BitGen gen;
@@ -304,8 +305,7 @@ absl::Status FleetController::SyncGitRepo(const std::string& name) {
     RecordRepoError(name, *commit, msg);
     return absl::FailedPreconditionError(msg);
   }
-  log->info("gitrepo {}: commit {} has {} bundle(s)", name, commit->substr(0, 12),
-            scanned->size());
+  log->info("gitrepo {}: commit {} has {} bundle(s)", name, commit->substr(0, 12), scanned->size());
   return ApplyScan(name, *commit, std::move(*scanned));
 }
 
@@ -344,8 +344,7 @@ absl::Status FleetController::ApplyScan(const std::string& repo_name, const std:
       }
       if (old != bundles_.end() && old->second.record.gitrepo != repo_name) {
         std::string msg = absl::StrCat("bundle name \"", sb.name, "\" (", sb.path,
-                                       ") is already used by gitrepo ",
-                                       old->second.record.gitrepo);
+                                       ") is already used by gitrepo ", old->second.record.gitrepo);
         errors.push_back(msg);
         keep.erase(sb.name);
         continue;
@@ -374,8 +373,10 @@ absl::Status FleetController::ApplyScan(const std::string& repo_name, const std:
     repo.commit = commit;
     repo.applied_commit = commit;
     repo.last_fetch = clock_->Now();
-    repo.error = errors.empty() ? "" : absl::StrCat(errors.size(), " bundle(s) have errors: ",
-                                                    absl::StrJoin(errors, "; "));
+    repo.error =
+        errors.empty()
+            ? ""
+            : absl::StrCat(errors.size(), " bundle(s) have errors: ", absl::StrJoin(errors, "; "));
     RETURN_IF_ERROR(store_->Write([&](Tx& tx) -> absl::Status {
       for (const auto& [h, data] : new_contents) {
         RETURN_IF_ERROR(tx.PutContent(ContentRecord{h, data}));
@@ -452,7 +453,8 @@ absl::StatusOr<std::set<std::string>> FleetController::Retarget(
     // Paused GitRepo or bundle: keep what clusters have (Fleet: not promoted).
     if (b != nullptr && (b->spec.paused || (repo != nullptr && repo->spec.paused))) continue;
     // A bundle that never rendered (no good version) deploys nowhere.
-    bool usable = b != nullptr && repo != nullptr && (b->record.error.empty() || !b->files->empty());
+    bool usable =
+        b != nullptr && repo != nullptr && (b->record.error.empty() || !b->files->empty());
     std::string render_error;
     for (const std::string& cid : cluster_set) {
       auto cit = clusters_.find(cid);
@@ -463,7 +465,8 @@ absl::StatusOr<std::set<std::string>> FleetController::Retarget(
       bool want = false;
       BundleDeploymentRecord desired;
       if (usable && !cluster.revoked) {
-        common::TargetDecision d = common::DecideTarget(repo->spec.targets, b->spec, ViewOf(cluster));
+        common::TargetDecision d =
+            common::DecideTarget(repo->spec.targets, b->spec, ViewOf(cluster));
         if (d.deploy) {
           auto content = Render(*b, d.options);
           if (!content.ok()) {
@@ -586,7 +589,8 @@ absl::StatusOr<std::string> FleetController::Content(const std::string& hash) {
 }
 
 absl::Status FleetController::ReportStatus(
-    const std::string& cluster_id, const std::vector<flotilla::v1::BundleDeploymentStatus>& statuses) {
+    const std::string& cluster_id,
+    const std::vector<flotilla::v1::BundleDeploymentStatus>& statuses) {
   absl::MutexLock lock(&mu_);
   auto cit = clusters_.find(cluster_id);
   if (cit == clusters_.end()) return absl::NotFoundError("cluster not found");

@@ -132,8 +132,7 @@ class FleetController {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<std::string> Render(const BundleState& b, const common::Json& options)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void PublishAssignments(const std::set<std::string>& clusters)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void PublishAssignments(const std::set<std::string>& clusters) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Notify(const std::set<std::string>& clusters);
   common::ClusterView ViewOf(const ClusterRecord& c) const;
 

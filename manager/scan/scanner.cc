@@ -179,8 +179,8 @@ absl::StatusOr<std::vector<ScannedBundle>> ScanCommit(const CommitTree& tree,
       if (!seen_dirs.insert(dir).second) continue;  // paths may overlap
       out.push_back(ReadBundle(tree, gitrepo, dir, entries, dirs, limits));
       if (out.size() > limits.max_bundles) {
-        return absl::InvalidArgumentError(absl::StrCat("repository has more than ",
-                                                       limits.max_bundles, " bundles"));
+        return absl::InvalidArgumentError(
+            absl::StrCat("repository has more than ", limits.max_bundles, " bundles"));
       }
     }
   }
@@ -193,8 +193,9 @@ absl::StatusOr<std::vector<ScannedBundle>> ScanCommit(const CommitTree& tree,
     std::vector<std::string> paths;
     for (size_t i : idx) paths.push_back(out[i].path);
     for (size_t i : idx) {
-      out[i].error = absl::StrCat("bundle name \"", name, "\" is used by more than one directory (",
-                                  absl::StrJoin(paths, ", "), "); set a distinct `name` in fleet.yaml");
+      out[i].error =
+          absl::StrCat("bundle name \"", name, "\" is used by more than one directory (",
+                       absl::StrJoin(paths, ", "), "); set a distinct `name` in fleet.yaml");
       out[i].files.clear();
     }
   }

@@ -20,7 +20,9 @@ class AgentServiceImpl::Stream final
     : public grpc::ServerBidiReactor<v1::AgentMessage, v1::ManagerMessage> {
  public:
   Stream(AgentServiceImpl* service, ClusterRecord cluster, uint64_t id)
-      : service_(service), cluster_(std::move(cluster)), id_(id),
+      : service_(service),
+        cluster_(std::move(cluster)),
+        id_(id),
         log_(common::Logger("manager.stream")) {
     log_->info("cluster {} ({}) stream {}: connected", cluster_.name, cluster_.id, id_);
     StartRead(&in_);
@@ -81,9 +83,10 @@ class AgentServiceImpl::Stream final
         for (const auto& h : msg.hello().content_hashes()) sent_contents_.insert(h);
         hello_ = true;
         dirty_ = true;
-        log_->info("cluster {} stream {}: hello from agent {} holding {} deployment(s), {} content(s)",
-                   cluster_.name, id_, msg.hello().agent_version(),
-                   msg.hello().deployments_size(), msg.hello().content_hashes_size());
+        log_->info(
+            "cluster {} stream {}: hello from agent {} holding {} deployment(s), {} content(s)",
+            cluster_.name, id_, msg.hello().agent_version(), msg.hello().deployments_size(),
+            msg.hello().content_hashes_size());
         service_->controller_->SetConnected(cluster_.id, true, msg.hello().agent_version());
         MaybeWriteLocked();
         break;
@@ -103,7 +106,7 @@ class AgentServiceImpl::Stream final
       }
       case v1::AgentMessage::kStatus: {
         std::vector<v1::BundleDeploymentStatus> statuses(msg.status().statuses().begin(),
-                                                          msg.status().statuses().end());
+                                                         msg.status().statuses().end());
         auto st = service_->controller_->ReportStatus(cluster_.id, statuses);
         metrics->Add("flotilla_status_reports_total", {}, 1);
         if (!st.ok()) {
@@ -174,10 +177,11 @@ class AgentServiceImpl::Stream final
     metrics->Add("flotilla_stream_contents_sent_total", labels, contents);
     metrics->Add("flotilla_stream_content_bytes_sent_total", labels,
                  static_cast<double>(content_bytes));
-    log_->info("cluster {} stream {} nonce {} version {}: sending {} upsert(s), {} removal(s), "
-               "{} content(s) ({} bytes)",
-               cluster_.name, id_, delta->nonce(), delta->version(), delta->upserts_size(),
-               delta->removals_size(), contents, content_bytes);
+    log_->info(
+        "cluster {} stream {} nonce {} version {}: sending {} upsert(s), {} removal(s), "
+        "{} content(s) ({} bytes)",
+        cluster_.name, id_, delta->nonce(), delta->version(), delta->upserts_size(),
+        delta->removals_size(), contents, content_bytes);
     writing_ = true;
     StartWrite(&out_);
   }
@@ -239,15 +243,16 @@ absl::StatusOr<ClusterRecord> AgentServiceImpl::PeerCluster(grpc::CallbackServer
   if (!auth) return absl::UnauthenticatedError("no TLS peer");
   auto pems = auth->FindPropertyValues("x509_pem_cert");
   if (pems.empty()) {
-    return absl::UnauthenticatedError(
-        "a client certificate is required: register the agent first");
+    return absl::UnauthenticatedError("a client certificate is required: register the agent first");
   }
   std::string pem(pems.front().data(), pems.front().size());
   auto id = registrar_->ClusterIdFromCertificate(pem);
   if (!id.ok()) return id.status();
   auto cluster = controller_->GetCluster(*id);
-  if (!cluster) return absl::PermissionDeniedError(absl::StrCat("cluster ", *id, " is not registered"));
-  if (cluster->revoked) return absl::PermissionDeniedError(absl::StrCat("cluster ", *id, " is revoked"));
+  if (!cluster)
+    return absl::PermissionDeniedError(absl::StrCat("cluster ", *id, " is not registered"));
+  if (cluster->revoked)
+    return absl::PermissionDeniedError(absl::StrCat("cluster ", *id, " is revoked"));
   return *cluster;
 }
 
@@ -256,9 +261,9 @@ grpc::ServerUnaryReactor* AgentServiceImpl::Register(grpc::CallbackServerContext
                                                      v1::RegisterResponse* resp) {
   auto* reactor = ctx->DefaultReactor();
   auto result = registrar_->Register(*req);
-  metrics_->Add("flotilla_registrations_total",
-                {{"outcome", result.ok() ? "ok" : absl::StatusCodeToString(result.status().code())}},
-                1);
+  metrics_->Add(
+      "flotilla_registrations_total",
+      {{"outcome", result.ok() ? "ok" : absl::StatusCodeToString(result.status().code())}}, 1);
   if (result.ok()) *resp = std::move(*result);
   reactor->Finish(common::ToGrpcStatus(result.status()));
   return reactor;

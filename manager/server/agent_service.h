@@ -10,12 +10,12 @@
 // SPIFFE URI, never from a message field.
 #pragma once
 
+#include <grpcpp/grpcpp.h>
+
 #include <map>
 #include <set>
 #include <string>
 #include <vector>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/synchronization/mutex.h"
 #include "common/metrics.h"

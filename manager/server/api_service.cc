@@ -298,8 +298,7 @@ grpc::ServerUnaryReactor* FleetServiceImpl::CreateRegistrationToken(
     resp->set_id(token->second.id);
     resp->set_expires_unix_millis(absl::ToUnixMillis(token->second.expires));
     resp->set_ca_pin(ca_pin_);
-    common::Logger("manager.api")->info("{} created registration token {}", *who,
-                                        token->second.id);
+    common::Logger("manager.api")->info("{} created registration token {}", *who, token->second.id);
   }
   reactor->Finish(common::ToGrpcStatus(token.status()));
   return reactor;

@@ -4,9 +4,9 @@
 // default.
 #pragma once
 
-#include <string>
-
 #include <grpcpp/grpcpp.h>
+
+#include <string>
 
 #include "common/clock.h"
 #include "flotilla/v1/api.grpc.pb.h"

@@ -50,7 +50,8 @@ absl::StatusOr<flotilla::v1::RegisterResponse> Registrar::Register(
   auto log = common::Logger("manager.register");
   auto parsed = ParseToken(kRegistrationTokenPrefix, req.token());
   if (!parsed.ok()) {
-    return absl::UnauthenticatedError("registration token is malformed: expected flt1.<id>.<secret>");
+    return absl::UnauthenticatedError(
+        "registration token is malformed: expected flt1.<id>.<secret>");
   }
   auto csr = common::VerifyCsr(req.csr_pem());
   if (!csr.ok()) return csr.status();
@@ -75,21 +76,21 @@ absl::StatusOr<flotilla::v1::RegisterResponse> Registrar::Register(
       }
     }
     if (token->revoked_at != absl::InfinitePast()) {
-      return absl::UnauthenticatedError(absl::StrCat("registration token ", token->id,
-                                                     " has been revoked"));
+      return absl::UnauthenticatedError(
+          absl::StrCat("registration token ", token->id, " has been revoked"));
     }
     if (token->expires <= now) {
-      return absl::UnauthenticatedError(absl::StrCat(
-          "registration token ", token->id, " expired at ",
-          absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", token->expires, absl::UTCTimeZone()),
-          "; create a new one with `flotilla token create`"));
+      return absl::UnauthenticatedError(
+          absl::StrCat("registration token ", token->id, " expired at ",
+                       absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", token->expires, absl::UTCTimeZone()),
+                       "; create a new one with `flotilla token create`"));
     }
     std::string name = req.name();
     if (!token->cluster_name.empty()) {
       if (!name.empty() && name != token->cluster_name) {
-        return absl::PermissionDeniedError(absl::StrCat(
-            "registration token ", token->id, " is only for cluster \"", token->cluster_name,
-            "\", not \"", name, "\""));
+        return absl::PermissionDeniedError(
+            absl::StrCat("registration token ", token->id, " is only for cluster \"",
+                         token->cluster_name, "\", not \"", name, "\""));
       }
       name = token->cluster_name;
     }
@@ -104,9 +105,9 @@ absl::StatusOr<flotilla::v1::RegisterResponse> Registrar::Register(
     }
     ASSIGN_OR_RETURN(bool consumed, tx.ConsumeRegistrationToken(token->id, now));
     if (!consumed) {
-      return absl::UnauthenticatedError(absl::StrCat(
-          "registration token ", token->id, " has already been used ", token->uses,
-          " time(s), its maximum; create a new one with `flotilla token create`"));
+      return absl::UnauthenticatedError(
+          absl::StrCat("registration token ", token->id, " has already been used ", token->uses,
+                       " time(s), its maximum; create a new one with `flotilla token create`"));
     }
     cluster.id = id;
     cluster.name = name;
@@ -122,8 +123,9 @@ absl::StatusOr<flotilla::v1::RegisterResponse> Registrar::Register(
     cluster.public_key_sha256 = csr->public_key_sha256;
     cluster.registration_token_id = token->id;
     std::string uri = absl::StrCat("spiffe://", options_.trust_domain, "/cluster/", id);
-    ASSIGN_OR_RETURN(cluster.cert_pem, agent_ca_->SignClientCertificate(
-                                           req.csr_pem(), uri, name, options_.cert_lifetime, *clock_));
+    ASSIGN_OR_RETURN(cluster.cert_pem,
+                     agent_ca_->SignClientCertificate(req.csr_pem(), uri, name,
+                                                      options_.cert_lifetime, *clock_));
     ASSIGN_OR_RETURN(auto info, common::ParseCertificate(cluster.cert_pem));
     cluster.cert_serial = info.serial_hex;
     cluster.cert_not_after = info.not_after;
@@ -155,17 +157,17 @@ absl::StatusOr<flotilla::v1::RegisterResponse> Registrar::Register(
   return resp;
 }
 
-absl::StatusOr<flotilla::v1::RenewResponse> Registrar::Renew(const std::string& cluster_id,
-                                                             const flotilla::v1::RenewRequest& req) {
+absl::StatusOr<flotilla::v1::RenewResponse> Registrar::Renew(
+    const std::string& cluster_id, const flotilla::v1::RenewRequest& req) {
   auto cluster = controller_->GetCluster(cluster_id);
   if (!cluster || cluster->revoked) {
     return absl::PermissionDeniedError(absl::StrCat("cluster ", cluster_id, " is not active"));
   }
   ASSIGN_OR_RETURN(auto csr, common::VerifyCsr(req.csr_pem()));
   std::string uri = absl::StrCat("spiffe://", options_.trust_domain, "/cluster/", cluster_id);
-  ASSIGN_OR_RETURN(std::string pem, agent_ca_->SignClientCertificate(
-                                        req.csr_pem(), uri, cluster->name, options_.cert_lifetime,
-                                        *clock_));
+  ASSIGN_OR_RETURN(std::string pem,
+                   agent_ca_->SignClientCertificate(req.csr_pem(), uri, cluster->name,
+                                                    options_.cert_lifetime, *clock_));
   ASSIGN_OR_RETURN(auto info, common::ParseCertificate(pem));
   cluster->cert_pem = pem;
   cluster->cert_serial = info.serial_hex;

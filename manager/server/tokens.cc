@@ -23,10 +23,11 @@ absl::StatusOr<ParsedToken> ParseToken(absl::string_view prefix, absl::string_vi
 absl::StatusOr<std::pair<std::string, RegistrationTokenRecord>> CreateRegistrationToken(
     Store& store, const common::Clock& clock, const RegistrationTokenOptions& options) {
   if (options.ttl <= absl::ZeroDuration() || options.ttl > kMaxRegistrationTokenTtl) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("token ttl must be between 1s and ", absl::FormatDuration(kMaxRegistrationTokenTtl)));
+    return absl::InvalidArgumentError(absl::StrCat("token ttl must be between 1s and ",
+                                                   absl::FormatDuration(kMaxRegistrationTokenTtl)));
   }
-  if (options.max_uses < 0) return absl::InvalidArgumentError("max uses must be 0 (unlimited) or more");
+  if (options.max_uses < 0)
+    return absl::InvalidArgumentError("max uses must be 0 (unlimited) or more");
   for (const auto& [k, v] : options.labels) {
     RETURN_IF_ERROR(common::ValidateLabelKey(k));
     RETURN_IF_ERROR(common::ValidateLabelValue(k, v));

@@ -53,7 +53,7 @@ struct ClusterRecord {
   std::string agent_version;
   std::string cert_serial;
   absl::Time cert_not_after = absl::InfinitePast();
-  std::string cert_pem;  // the current client certificate (for idempotent retries)
+  std::string cert_pem;           // the current client certificate (for idempotent retries)
   std::string public_key_sha256;  // of the key registered with the token
   std::string registration_token_id;
   bool revoked = false;

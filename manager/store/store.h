@@ -78,8 +78,7 @@ class Tx {
 
   // Audit log (append-only); returns the assigned sequence number.
   virtual absl::StatusOr<int64_t> AppendAudit(const AuditEventRecord& r) = 0;
-  virtual absl::StatusOr<std::vector<AuditEventRecord>> ListAudit(int64_t after_seq,
-                                                                  int limit) = 0;
+  virtual absl::StatusOr<std::vector<AuditEventRecord>> ListAudit(int64_t after_seq, int limit) = 0;
 };
 
 class Store {

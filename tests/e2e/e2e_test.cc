@@ -565,7 +565,8 @@ TEST_CASE("Relabelling a cluster moves prod-only bundles onto it and off it agai
 // The dev agent is killed with SIGKILL and started again from its state dir
 // (no token). Once it has reconnected and everything is READY again, the
 // manager has sent it no manifest content (the counter did not move) and its
-// directory is byte-for-byte and mtime-for-mtime what it was.
+// directory is byte-for-byte and mtime-for-mtime what it was. A later commit
+// then costs exactly one content blob.
 TEST_CASE("A killed and restarted agent resumes without anything being re-sent", "[e2e]") {
   Fleet fleet;
   fleet.StartSeeded({"dev", "prod"});
@@ -600,6 +601,20 @@ TEST_CASE("A killed and restarted agent resumes without anything being re-sent",
   CHECK(dev->value("id", "") == cluster_id);  // the same cluster, not a new one
   CHECK(fleet.manager().GetJson("clusters").size() == 2);
   CHECK(fleet.agent("prod").process().Running());
+
+  // The stream works, and what it sends is exactly what changed: a commit to
+  // config costs one content blob, and web's files are not touched. (This also
+  // proves the reconnect handshake was over when the counter was read above.)
+  fleet.repo().WriteFile("apps/config/configmap.yaml", ConfigMap("debug"));
+  const std::string commit = fleet.repo().Commit("config: debug logging");
+  fleet.AwaitCommit(commit);
+  fleet.AwaitReady(Fleet::SeededDeployments({"dev", "prod"}));
+  CHECK(fleet.Object("dev", "platform/configmap/settings.yaml")["data"]["log-level"] == "debug");
+  CHECK(fleet.manager().Metric("flotilla_stream_contents_sent_total", dev_label) ==
+        *sent_before + 1);
+  const std::map<std::string, int64_t> mtimes_after = ModTimes(target);
+  CHECK(mtimes_after.at("web/deployment/web.yaml") == mtimes_before.at("web/deployment/web.yaml"));
+  CHECK(mtimes_after.at("web/service/web.yaml") == mtimes_before.at("web/service/web.yaml"));
 }
 
 // A commit breaks apps/web/fleet.yaml. The GitRepo's error names the file,
