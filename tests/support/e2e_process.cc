@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -129,6 +130,7 @@ Process::Process(std::string binary, std::vector<std::string> args, std::string 
     const std::string header = "=== " + absl::StrJoin(all, " ") + "\n";
     (void)!write(log_fd, header.data(), header.size());
   }
+  const pid_t parent = getpid();
   const pid_t pid = fork();
   if (pid < 0) {
     close(log_fd);
@@ -136,6 +138,10 @@ Process::Process(std::string binary, std::vector<std::string> args, std::string 
   }
   if (pid == 0) {
     setpgid(0, 0);
+    // Dies with the test, even when the test itself is killed (a ctest
+    // timeout, a closed pipe) and no destructor runs.
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(127);
     const int devnull = open("/dev/null", O_RDONLY);
     if (devnull >= 0) dup2(devnull, STDIN_FILENO);
     dup2(log_fd, STDOUT_FILENO);
@@ -212,6 +218,7 @@ RunResult RunBinary(const std::string& binary, const std::vector<std::string>& a
     if (err != nullptr) std::fclose(err);
     return result;
   }
+  const pid_t parent = getpid();
   const pid_t pid = fork();
   if (pid < 0) {
     result.err = std::string("fork: ") + std::strerror(errno);
@@ -221,6 +228,8 @@ RunResult RunBinary(const std::string& binary, const std::vector<std::string>& a
   }
   if (pid == 0) {
     setpgid(0, 0);
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(127);
     const int devnull = open("/dev/null", O_RDONLY);
     if (devnull >= 0) dup2(devnull, STDIN_FILENO);
     dup2(fileno(out), STDOUT_FILENO);
