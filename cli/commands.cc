@@ -17,6 +17,18 @@
 namespace flotilla::cli {
 namespace {
 
+// kubectl's words for what an apply did.
+const char* ApplyOutcomeWord(v1::ApplyOutcome outcome) {
+  switch (outcome) {
+    case v1::APPLY_OUTCOME_CREATED:
+      return "created";
+    case v1::APPLY_OUTCOME_UNCHANGED:
+      return "unchanged";
+    default:
+      return "configured";
+  }
+}
+
 absl::Status UnexpectedArgument(const std::string& arg) {
   return absl::InvalidArgumentError(absl::StrCat("unexpected argument \"", arg, "\""));
 }
@@ -89,14 +101,15 @@ int RunApply(CommandContext& ctx) {
   for (const Document& doc : documents) {
     v1::ApplyGitRepoRequest request;
     request.set_yaml(doc.text);
-    absl::StatusOr<v1::GitRepo> gitrepo = (*api)->ApplyGitRepo(request);
-    if (!gitrepo.ok()) {
-      int code = ctx.ApiError(gitrepo.status(), absl::StrCat(doc.file, ", document ", doc.index));
+    absl::StatusOr<v1::ApplyGitRepoResponse> applied = (*api)->ApplyGitRepo(request);
+    if (!applied.ok()) {
+      int code = ctx.ApiError(applied.status(), absl::StrCat(doc.file, ", document ", doc.index));
       if (code == kExitUnreachable) return code;
       exit_code = code;
       continue;
     }
-    ctx.out() << "gitrepo.fleet.cattle.io/" << gitrepo->name() << " configured\n";
+    ctx.out() << "gitrepo.fleet.cattle.io/" << applied->gitrepo().name() << " "
+              << ApplyOutcomeWord(applied->outcome()) << "\n";
   }
   return exit_code;
 }

@@ -21,7 +21,7 @@ class FleetApi {
  public:
   virtual ~FleetApi() = default;
 
-  virtual absl::StatusOr<v1::GitRepo> ApplyGitRepo(const v1::ApplyGitRepoRequest& request) = 0;
+  virtual absl::StatusOr<v1::ApplyGitRepoResponse> ApplyGitRepo(const v1::ApplyGitRepoRequest& request) = 0;
   virtual absl::StatusOr<v1::ListGitReposResponse> ListGitRepos(
       const v1::ListGitReposRequest& request) = 0;
   virtual absl::StatusOr<v1::ListBundlesResponse> ListBundles(

@@ -32,9 +32,10 @@ absl::StatusOr<Response> GrpcFleetApi::Call(Method method, const Request& reques
   return response;
 }
 
-absl::StatusOr<v1::GitRepo> GrpcFleetApi::ApplyGitRepo(const v1::ApplyGitRepoRequest& request) {
-  return Call<v1::ApplyGitRepoRequest, v1::GitRepo>(&v1::FleetService::StubInterface::ApplyGitRepo,
-                                                    request);
+absl::StatusOr<v1::ApplyGitRepoResponse> GrpcFleetApi::ApplyGitRepo(
+    const v1::ApplyGitRepoRequest& request) {
+  return Call<v1::ApplyGitRepoRequest, v1::ApplyGitRepoResponse>(
+      &v1::FleetService::StubInterface::ApplyGitRepo, request);
 }
 
 absl::StatusOr<v1::ListGitReposResponse> GrpcFleetApi::ListGitRepos(

@@ -22,7 +22,7 @@ class GrpcFleetApi : public FleetApi {
   GrpcFleetApi(std::unique_ptr<v1::FleetService::StubInterface> stub, std::string token,
                const common::Clock& clock, absl::Duration timeout = kCallTimeout);
 
-  absl::StatusOr<v1::GitRepo> ApplyGitRepo(const v1::ApplyGitRepoRequest& request) override;
+  absl::StatusOr<v1::ApplyGitRepoResponse> ApplyGitRepo(const v1::ApplyGitRepoRequest& request) override;
   absl::StatusOr<v1::ListGitReposResponse> ListGitRepos(
       const v1::ListGitReposRequest& request) override;
   absl::StatusOr<v1::ListBundlesResponse> ListBundles(

@@ -62,6 +62,21 @@ absl::Status AgentRunner::EnsureRegistered() {
   ASSIGN_OR_RETURN(auto identity, state_->LoadIdentity());
   ASSIGN_OR_RETURN(auto cert, state_->ReadFileIfExists("cert.pem"));
   if (identity && cert) {
+    // A key and certificate that do not belong together would make every
+    // connection fail in the TLS handshake; say so once, at start-up.
+    ASSIGN_OR_RETURN(auto key_pem, state_->ReadFileIfExists("key.pem"));
+    if (!key_pem) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(state_->dir(),
+                       "/key.pem is missing while cert.pem is present: restore the key, or "
+                       "remove the state directory and register again with a new token"));
+    }
+    if (auto st = common::CheckKeyMatchesCertificate(*key_pem, *cert); !st.ok()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          state_->dir(), "/key.pem and cert.pem do not belong together (", st.message(),
+          "): restore the matching pair, or remove the state directory and register again "
+          "with a new token"));
+    }
     log->info("registered as cluster {} ({})", identity->cluster_name, identity->cluster_id);
     return absl::OkStatus();
   }

@@ -639,6 +639,19 @@ absl::StatusOr<CertificateAuthority> CertificateAuthority::Create(std::string_vi
   return CertificateAuthority(std::move(cert_pem), std::move(key_pem));
 }
 
+absl::Status CheckKeyMatchesCertificate(std::string_view key_pem, std::string_view cert_pem) {
+  ERR_clear_error();
+  auto cert = ParseX509(cert_pem);
+  if (!cert.ok()) return Annotate(cert.status(), "certificate");
+  auto key = ParsePrivateKey(key_pem);
+  if (!key.ok()) return Annotate(key.status(), "private key");
+  if (X509_check_private_key(cert->get(), key->get()) != 1) {
+    ERR_clear_error();
+    return absl::InvalidArgumentError("the private key does not match the certificate");
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<CertificateAuthority> CertificateAuthority::Load(std::string_view cert_pem,
                                                                 std::string_view key_pem) {
   ERR_clear_error();

@@ -63,6 +63,10 @@ absl::StatusOr<std::vector<std::string>> SplitPemCertificates(std::string_view p
 // pass as --ca-pin.
 absl::StatusOr<std::string> SpkiPin(std::string_view cert_pem);
 
+// OK if `key_pem` is the private key of `cert_pem`'s public key; else
+// InvalidArgument saying they do not belong together (or which one is unreadable).
+absl::Status CheckKeyMatchesCertificate(std::string_view key_pem, std::string_view cert_pem);
+
 // Verifies that `cert_pem` chains to `ca_pem` (signature and validity at
 // `now`). Used by tests and by the manager when it re-reads certificates.
 absl::Status VerifyCertificate(std::string_view cert_pem, std::string_view ca_pem, absl::Time now);

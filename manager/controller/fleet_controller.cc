@@ -153,16 +153,23 @@ void FleetController::Notify(const std::set<std::string>& clusters) {
 }
 
 absl::StatusOr<GitRepoRecord> FleetController::ApplyGitRepo(const std::string& yaml,
-                                                            const std::string& actor) {
+                                                            const std::string& actor,
+                                                            ApplyOutcome* outcome) {
   ASSIGN_OR_RETURN(common::GitRepoSpec spec, common::ParseGitRepo(yaml, "GitRepo"));
   std::set<std::string> changed;
   GitRepoRecord record;
+  ApplyOutcome result = ApplyOutcome::kCreated;
   {
     absl::MutexLock lock(&mu_);
     auto it = repos_.find(spec.name);
     if (it != repos_.end()) {
       record = it->second.record;
-      if (record.spec_yaml != yaml) ++record.generation;
+      if (record.spec_yaml == yaml) {
+        if (outcome != nullptr) *outcome = ApplyOutcome::kUnchanged;
+        return record;
+      }
+      ++record.generation;
+      result = ApplyOutcome::kConfigured;
     } else {
       record.name = spec.name;
     }
@@ -197,6 +204,7 @@ absl::StatusOr<GitRepoRecord> FleetController::ApplyGitRepo(const std::string& y
     absl::MutexLock lock(&wake_mu_);
     wake_ = true;
   }
+  if (outcome != nullptr) *outcome = result;
   return record;
 }
 

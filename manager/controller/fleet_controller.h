@@ -53,9 +53,12 @@ class FleetController {
   absl::Status Load();
 
   // --- GitRepos ---------------------------------------------------------
-  // Validates and stores a Fleet GitRepo document; a changed spec is synced
-  // at the next PollDue. Returns the stored record.
-  absl::StatusOr<GitRepoRecord> ApplyGitRepo(const std::string& yaml, const std::string& actor);
+  enum class ApplyOutcome { kCreated, kConfigured, kUnchanged };
+  // Validates and stores a Fleet GitRepo document; a new or changed spec is
+  // synced at the next PollDue. The same document as stored writes nothing.
+  // Returns the stored record; `outcome`, if given, says which case it was.
+  absl::StatusOr<GitRepoRecord> ApplyGitRepo(const std::string& yaml, const std::string& actor,
+                                             ApplyOutcome* outcome = nullptr);
   // Fetches, scans and targets one GitRepo now. A fetch or scan failure is
   // recorded in the GitRepo status and returned; bundles already deployed
   // stay as they are.

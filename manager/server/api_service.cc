@@ -68,24 +68,39 @@ absl::StatusOr<std::string> FleetServiceImpl::Authenticate(grpc::CallbackServerC
 
 grpc::ServerUnaryReactor* FleetServiceImpl::ApplyGitRepo(grpc::CallbackServerContext* ctx,
                                                          const v1::ApplyGitRepoRequest* req,
-                                                         v1::GitRepo* resp) {
+                                                         v1::ApplyGitRepoResponse* resp) {
   auto* reactor = ctx->DefaultReactor();
   auto who = Authenticate(ctx, "ApplyGitRepo");
   if (!who.ok()) {
     reactor->Finish(common::ToGrpcStatus(who.status()));
     return reactor;
   }
-  auto rec = controller_->ApplyGitRepo(req->yaml(), *who);
+  FleetController::ApplyOutcome outcome = FleetController::ApplyOutcome::kCreated;
+  auto rec = controller_->ApplyGitRepo(req->yaml(), *who, &outcome);
   if (rec.ok()) {
     auto spec = common::ParseGitRepo(rec->spec_yaml, "GitRepo");
-    resp->set_name(rec->name);
+    v1::GitRepo* out = resp->mutable_gitrepo();
+    out->set_name(rec->name);
     if (spec.ok()) {
-      resp->set_repo(spec->repo);
-      resp->set_branch(spec->branch);
-      resp->set_revision(spec->revision);
+      out->set_repo(spec->repo);
+      out->set_branch(spec->branch);
+      out->set_revision(spec->revision);
     }
-    resp->set_spec_yaml(rec->spec_yaml);
-    common::Logger("manager.api")->info("{} applied gitrepo {}", *who, rec->name);
+    out->set_spec_yaml(rec->spec_yaml);
+    switch (outcome) {
+      case FleetController::ApplyOutcome::kCreated:
+        resp->set_outcome(v1::APPLY_OUTCOME_CREATED);
+        break;
+      case FleetController::ApplyOutcome::kConfigured:
+        resp->set_outcome(v1::APPLY_OUTCOME_CONFIGURED);
+        break;
+      case FleetController::ApplyOutcome::kUnchanged:
+        resp->set_outcome(v1::APPLY_OUTCOME_UNCHANGED);
+        break;
+    }
+    if (outcome != FleetController::ApplyOutcome::kUnchanged) {
+      common::Logger("manager.api")->info("{} applied gitrepo {}", *who, rec->name);
+    }
   }
   reactor->Finish(common::ToGrpcStatus(rec.status()));
   return reactor;

@@ -27,7 +27,7 @@ class FleetServiceImpl final : public flotilla::v1::FleetService::CallbackServic
 
   grpc::ServerUnaryReactor* ApplyGitRepo(grpc::CallbackServerContext* ctx,
                                          const flotilla::v1::ApplyGitRepoRequest* req,
-                                         flotilla::v1::GitRepo* resp) override;
+                                         flotilla::v1::ApplyGitRepoResponse* resp) override;
   grpc::ServerUnaryReactor* ListGitRepos(grpc::CallbackServerContext* ctx,
                                          const flotilla::v1::ListGitReposRequest* req,
                                          flotilla::v1::ListGitReposResponse* resp) override;

@@ -25,14 +25,17 @@ constexpr char kTwoGitRepos[] =
     "  paths: [single-cluster/helm]\n";
 
 // The manager names the GitRepo after metadata.name; the fake does the same.
-absl::StatusOr<v1::GitRepo> NameFromYaml(const v1::ApplyGitRepoRequest& request) {
+// The first document is new, the second an update of an existing GitRepo.
+absl::StatusOr<v1::ApplyGitRepoResponse> NameFromYaml(const v1::ApplyGitRepoRequest& request) {
   const std::string& yaml = request.yaml();
   size_t at = yaml.find("  name: ");
   if (at == std::string::npos) return absl::InvalidArgumentError("metadata.name is required");
   size_t start = at + 8;
-  v1::GitRepo gitrepo;
-  gitrepo.set_name(yaml.substr(start, yaml.find('\n', start) - start));
-  return gitrepo;
+  v1::ApplyGitRepoResponse response;
+  std::string name = yaml.substr(start, yaml.find('\n', start) - start);
+  response.mutable_gitrepo()->set_name(name);
+  response.set_outcome(name == "simple" ? v1::APPLY_OUTCOME_CREATED : v1::APPLY_OUTCOME_CONFIGURED);
+  return response;
 }
 
 // Two documents in one file: one ApplyGitRepo each, one line of output each.
@@ -44,7 +47,7 @@ TEST_CASE("apply with two documents makes two calls and prints two lines", "[app
   CHECK(result.exit_code == 0);
   CHECK(result.err.empty());
   CHECK(result.out ==
-        "gitrepo.fleet.cattle.io/simple configured\n"
+        "gitrepo.fleet.cattle.io/simple created\n"
         "gitrepo.fleet.cattle.io/helm configured\n");
   REQUIRE(cli.fleet.apply_requests.size() == 2);
   CHECK(cli.fleet.apply_requests[0].yaml() ==
@@ -87,7 +90,8 @@ TEST_CASE("apply reads every file before applying any", "[apply]") {
 // The manager rejects the first document; the second is still applied.
 TEST_CASE("apply reports a rejected document with its code and goes on", "[apply]") {
   CliHarness cli;
-  cli.fleet.apply = [](const v1::ApplyGitRepoRequest& request) -> absl::StatusOr<v1::GitRepo> {
+  cli.fleet.apply =
+      [](const v1::ApplyGitRepoRequest& request) -> absl::StatusOr<v1::ApplyGitRepoResponse> {
     if (request.yaml().find("name: simple") != std::string::npos) {
       return absl::InvalidArgumentError("spec.repo: unsupported scheme");
     }
@@ -126,6 +130,22 @@ TEST_CASE("apply without -f or with an empty file is a usage error", "[apply]") 
   CHECK(no_docs.err ==
         "error: " + empty + " has no documents\nRun 'flotilla apply --help' for usage.\n");
   CHECK(cli.fleet.calls == 0);
+}
+
+// Applying the stored document again changes nothing, and says so like kubectl.
+TEST_CASE("apply reports an unchanged GitRepo as unchanged", "[apply]") {
+  CliHarness cli;
+  cli.fleet.apply = [](const v1::ApplyGitRepoRequest&) -> absl::StatusOr<v1::ApplyGitRepoResponse> {
+    v1::ApplyGitRepoResponse response;
+    response.mutable_gitrepo()->set_name("simple");
+    response.set_outcome(v1::APPLY_OUTCOME_UNCHANGED);
+    return response;
+  };
+  auto result = cli.Run({"apply", "-f", "-"}, kTwoGitRepos);
+  CHECK(result.exit_code == 0);
+  CHECK(result.out ==
+        "gitrepo.fleet.cattle.io/simple unchanged\n"
+        "gitrepo.fleet.cattle.io/simple unchanged\n");
 }
 
 }  // namespace

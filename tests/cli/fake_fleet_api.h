@@ -32,8 +32,8 @@ struct FakeFleet {
   v1::ListClustersResponse clusters;
   v1::ListBundleDeploymentsResponse bundle_deployments;
   v1::CreateRegistrationTokenResponse token;
-  // Answers ApplyGitRepo; by default a GitRepo named "gitrepo-<n>".
-  std::function<absl::StatusOr<v1::GitRepo>(const v1::ApplyGitRepoRequest&)> apply;
+  // Answers ApplyGitRepo; by default a created GitRepo named "gitrepo-<n>".
+  std::function<absl::StatusOr<v1::ApplyGitRepoResponse>(const v1::ApplyGitRepoRequest&)> apply;
 
   std::vector<v1::ApplyGitRepoRequest> apply_requests;
   std::vector<v1::ListBundlesRequest> list_bundles_requests;
@@ -48,14 +48,16 @@ class FakeFleetApi : public FleetApi {
  public:
   explicit FakeFleetApi(FakeFleet& fleet) : fleet_(fleet) {}
 
-  absl::StatusOr<v1::GitRepo> ApplyGitRepo(const v1::ApplyGitRepoRequest& request) override {
+  absl::StatusOr<v1::ApplyGitRepoResponse> ApplyGitRepo(
+      const v1::ApplyGitRepoRequest& request) override {
     ++fleet_.calls;
     fleet_.apply_requests.push_back(request);
     if (!fleet_.error.ok()) return fleet_.error;
     if (fleet_.apply) return fleet_.apply(request);
-    v1::GitRepo gitrepo;
-    gitrepo.set_name("gitrepo-" + std::to_string(fleet_.apply_requests.size()));
-    return gitrepo;
+    v1::ApplyGitRepoResponse response;
+    response.mutable_gitrepo()->set_name("gitrepo-" + std::to_string(fleet_.apply_requests.size()));
+    response.set_outcome(v1::APPLY_OUTCOME_CREATED);
+    return response;
   }
   absl::StatusOr<v1::ListGitReposResponse> ListGitRepos(const v1::ListGitReposRequest&) override {
     return Answer(fleet_.gitrepos);

@@ -597,5 +597,27 @@ TEST_CASE("SplitPemCertificates rejects a bundle with a corrupt certificate") {
              Contains("reading certificate #2 of the PEM bundle"));
 }
 
+TEST_CASE("CheckKeyMatchesCertificate accepts the pair and names a mismatch or a bad input") {
+  SimulatedClock clock;
+  CertificateAuthority ca = MakeCa("match-ca", clock);
+  auto issued = ca.IssueServerCertificate({"127.0.0.1"}, absl::Hours(1), clock);
+  REQUIRE(issued.ok());
+  const auto& [cert_pem, key_pem] = *issued;
+  CHECK(CheckKeyMatchesCertificate(key_pem, cert_pem).ok());
+
+  auto other = GenerateKeyPair();
+  REQUIRE(other.ok());
+  absl::Status mismatch = CheckKeyMatchesCertificate(other->private_key_pem, cert_pem);
+  CHECK(mismatch.code() == absl::StatusCode::kInvalidArgument);
+  CHECK_THAT(std::string(mismatch.message()), Contains("does not match the certificate"));
+
+  absl::Status bad_key = CheckKeyMatchesCertificate("not a key", cert_pem);
+  CHECK_FALSE(bad_key.ok());
+  CHECK_THAT(std::string(bad_key.message()), Contains("private key"));
+  absl::Status bad_cert = CheckKeyMatchesCertificate(key_pem, "not a certificate");
+  CHECK_FALSE(bad_cert.ok());
+  CHECK_THAT(std::string(bad_cert.message()), Contains("certificate"));
+}
+
 }  // namespace
 }  // namespace flotilla::common

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -131,6 +132,8 @@ GitDaemon::GitDaemon(std::string base_path) : base_path_(std::move(base_path)) {
     if (pid < 0) throw std::runtime_error("fork failed");
     if (pid == 0) {
       setpgid(0, 0);
+      // A test binary that dies (crash, ctest timeout) takes the daemon along.
+      prctl(PR_SET_PDEATHSIG, SIGKILL);
       const int devnull = open("/dev/null", O_RDWR);
       if (devnull >= 0) {
         dup2(devnull, STDIN_FILENO);
