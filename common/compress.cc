@@ -33,7 +33,7 @@ absl::StatusOr<std::string> ZlibDecompress(absl::string_view data, size_t max_si
     zs.next_out = reinterpret_cast<Bytef*>(buf);
     zs.avail_out = sizeof buf;
     ret = inflate(&zs, Z_NO_FLUSH);
-    if (ret != Z_OK && ret != Z_STREAM_END) {
+    if (ret != Z_OK && ret != Z_STREAM_END && ret != Z_BUF_ERROR) {
       inflateEnd(&zs);
       return absl::InvalidArgumentError(
           absl::StrCat("corrupt compressed content: ", zs.msg ? zs.msg : "inflate failed"));
@@ -44,12 +44,16 @@ absl::StatusOr<std::string> ZlibDecompress(absl::string_view data, size_t max_si
       return absl::InvalidArgumentError(
           absl::StrCat("compressed content inflates beyond the limit of ", max_size, " bytes"));
     }
-    if (ret == Z_OK && zs.avail_in == 0 && zs.avail_out != 0) {
+    if (ret == Z_BUF_ERROR || (ret == Z_OK && zs.avail_in == 0 && zs.avail_out != 0)) {
       inflateEnd(&zs);
       return absl::InvalidArgumentError("compressed content is truncated");
     }
   }
+  const bool trailing = zs.avail_in != 0;
   inflateEnd(&zs);
+  if (trailing) {
+    return absl::InvalidArgumentError("compressed content has data after the end of its stream");
+  }
   return out;
 }
 

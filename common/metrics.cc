@@ -1,8 +1,10 @@
 #include "common/metrics.h"
 
 #include <cmath>
+#include <cstdlib>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 
 namespace flotilla::common {
@@ -28,7 +30,28 @@ std::string FormatValue(double v) {
   if (std::isnan(v)) return "NaN";
   if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
   if (v == std::floor(v) && std::fabs(v) < 1e15) return absl::StrCat(static_cast<int64_t>(v));
-  return absl::StrCat(v);
+  // The shortest form that reads back as the same double, as Prometheus'
+  // own clients print values.
+  for (int precision = 6; precision < 17; ++precision) {
+    std::string s = absl::StrFormat("%.*g", precision, v);
+    if (std::strtod(s.c_str(), nullptr) == v) return s;
+  }
+  return absl::StrFormat("%.17g", v);
+}
+
+// HELP text escapes backslash and newline (text format 0.0.4).
+std::string EscapeHelp(const std::string& help) {
+  std::string out;
+  for (char c : help) {
+    if (c == '\\') {
+      out += "\\\\";
+    } else if (c == '\n') {
+      out += "\\n";
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
 }
 
 }  // namespace
@@ -75,7 +98,7 @@ std::string MetricsRegistry::Render() {
   absl::MutexLock lock(&mu_);
   std::string out;
   for (const auto& [name, f] : families_) {
-    if (!f.help.empty()) absl::StrAppend(&out, "# HELP ", name, " ", f.help, "\n");
+    if (!f.help.empty()) absl::StrAppend(&out, "# HELP ", name, " ", EscapeHelp(f.help), "\n");
     absl::StrAppend(&out, "# TYPE ", name, " ", f.type.empty() ? "untyped" : f.type, "\n");
     for (const auto& [labels, v] : f.series) {
       absl::StrAppend(&out, name, labels, " ", FormatValue(v), "\n");

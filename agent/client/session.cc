@@ -15,12 +15,18 @@ namespace v1 = flotilla::v1;
 
 namespace {
 
-v1::DeploymentOptions OptionsOf(const DeploymentRecord& r) {
+v1::DeploymentOptions ParseOptions(const std::string& json) {
   v1::DeploymentOptions o;
-  if (!r.options_json.empty()) {
-    (void)google::protobuf::util::JsonStringToMessage(r.options_json, &o);
-  }
+  if (!json.empty()) (void)google::protobuf::util::JsonStringToMessage(json, &o);
   return o;
+}
+
+// The options of the assigned deployment.
+v1::DeploymentOptions OptionsOf(const DeploymentRecord& r) { return ParseOptions(r.options_json); }
+
+// The options of what is running (the last successful apply).
+v1::DeploymentOptions AppliedOptionsOf(const DeploymentRecord& r) {
+  return ParseOptions(r.applied_options_json);
 }
 
 std::string OptionsJson(const v1::DeploymentOptions& o) {
@@ -70,18 +76,27 @@ v1::AgentMessage AgentSession::FullStatus() const {
 }
 
 absl::Status AgentSession::ApplyRecord(DeploymentRecord& r) {
-  ASSIGN_OR_RETURN(std::string yaml, state_->GetContent(r.content_hash));
+  RETURN_IF_ERROR(ApplyContent(r, r.deployment_id, r.content_hash, r.options_json));
+  r.applied_deployment_id = r.deployment_id;
+  r.applied_content_hash = r.content_hash;
+  r.applied_options_json = r.options_json;
+  return absl::OkStatus();
+}
+
+absl::Status AgentSession::ApplyContent(DeploymentRecord& r, const std::string& deployment_id,
+                                        const std::string& content_hash,
+                                        const std::string& options_json) {
+  ASSIGN_OR_RETURN(std::string yaml, state_->GetContent(content_hash));
   ASSIGN_OR_RETURN(auto objects, common::ParseYamlDocuments(yaml, r.bundle_deployment_id));
   ApplyRequest req;
   req.bundle_deployment_id = r.bundle_deployment_id;
-  req.deployment_id = r.deployment_id;
+  req.deployment_id = deployment_id;
   req.objects = std::move(objects);
   req.previously_applied = r.applied_objects;
-  req.keep_resources = OptionsOf(r).keep_resources();
+  req.keep_resources = ParseOptions(options_json).keep_resources();
   ++applies_;
   ASSIGN_OR_RETURN(ApplyResult result, applier_->Apply(req));
   r.applied_objects = result.applied;
-  r.applied_deployment_id = r.deployment_id;
   return absl::OkStatus();
 }
 
@@ -116,15 +131,24 @@ std::vector<v1::AgentMessage> AgentSession::HandleAssignments(const v1::Assignme
     r.content_hash = asg.content_hash();
     r.options_json = OptionsJson(asg.options());
     absl::Status st;
-    if (content_errors.count(asg.content_hash())) {
+    bool applied = false;
+    // Content already cached was verified when it arrived; a corrupt resend
+    // of it changes nothing.
+    if (state_->HasContent(asg.content_hash())) {
+      if (r.applied_deployment_id != r.deployment_id) {
+        st = ApplyRecord(r);
+        applied = true;
+      }
+    } else if (content_errors.count(asg.content_hash())) {
       st = absl::DataLossError(content_errors[asg.content_hash()]);
-    } else if (!state_->HasContent(asg.content_hash())) {
+    } else {
       st = absl::NotFoundError(
           absl::StrCat("content ", asg.content_hash(), " was neither sent nor cached"));
-    } else if (r.applied_deployment_id != r.deployment_id) {
-      st = ApplyRecord(r);
     }
-    if (st.ok()) {
+    if (st.ok() && !applied && r.state != 0 && r.state != v1::ERR_APPLIED) {
+      // Already running this deployment: the state (Ready, or Modified found
+      // by the last drift check) stands.
+    } else if (st.ok()) {
       r.state = v1::READY;
       r.message.clear();
       log->info("nonce {}: applied {} {} ({} object(s))", a.nonce(), r.bundle_deployment_id,
@@ -160,23 +184,34 @@ std::optional<v1::AgentMessage> AgentSession::CheckDrift() {
   // A copy: PutDeployment below changes the state's map.
   const std::map<std::string, DeploymentRecord> deployments = state_->deployments();
   for (const auto& [id, rec] : deployments) {
-    if (rec.applied_deployment_id.empty() || rec.applied_deployment_id != rec.deployment_id) {
-      continue;
-    }
+    if (rec.applied_deployment_id.empty() || rec.applied_content_hash.empty()) continue;
     DeploymentRecord r = rec;
-    auto yaml = state_->GetContent(r.content_hash);
+    auto yaml = state_->GetContent(r.applied_content_hash);
     if (!yaml.ok()) continue;
     auto objects = common::ParseYamlDocuments(*yaml, id);
     if (!objects.ok()) continue;
     auto drifted = applier_->Drifted(*objects);
     if (!drifted.ok()) continue;
+    const bool current = r.applied_deployment_id == r.deployment_id;
+    if (!current) {
+      // A newer deployment failed to apply (its error is the state): keep
+      // what is running correct, without changing the reported state.
+      if (!drifted->empty() && AppliedOptionsOf(r).correct_drift()) {
+        log->info("{}: {} object(s) of the running {} drifted; correcting", id, drifted->size(),
+                  r.applied_deployment_id.substr(0, 20));
+        auto st = ApplyContent(r, r.applied_deployment_id, r.applied_content_hash,
+                               r.applied_options_json);
+        if (!st.ok()) log->warn("{}: correcting drift: {}", id, st.message());
+        (void)state_->PutDeployment(r);
+      }
+      continue;
+    }
     int before = r.state;
     if (drifted->empty()) {
       r.state = v1::READY;
       r.message.clear();
     } else if (OptionsOf(r).correct_drift()) {
       log->info("{}: {} object(s) drifted; correcting", id, drifted->size());
-      r.applied_deployment_id.clear();
       auto st = ApplyRecord(r);
       r.state = st.ok() ? v1::READY : v1::ERR_APPLIED;
       r.message = st.ok() ? "" : std::string(st.message());

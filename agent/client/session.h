@@ -37,8 +37,13 @@ class AgentSession {
 
  private:
   flotilla::v1::BundleDeploymentStatus StatusOf(const DeploymentRecord& r) const;
-  // Applies a record's content; updates the record. Returns the error, if any.
+  // Applies a record's assigned content; on success it becomes the applied
+  // deployment. Returns the error, if any.
   absl::Status ApplyRecord(DeploymentRecord& r);
+  // Applies the given content over what the record says is applied; updates
+  // only applied_objects.
+  absl::Status ApplyContent(DeploymentRecord& r, const std::string& deployment_id,
+                            const std::string& content_hash, const std::string& options_json);
 
   AgentState* const state_;
   Applier* const applier_;

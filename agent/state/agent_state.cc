@@ -76,6 +76,8 @@ Json RecordToJson(const DeploymentRecord& r) {
           {"content_hash", r.content_hash},
           {"options_json", r.options_json},
           {"applied_deployment_id", r.applied_deployment_id},
+          {"applied_content_hash", r.applied_content_hash},
+          {"applied_options_json", r.applied_options_json},
           {"applied_objects", std::move(objects)},
           {"state", r.state},
           {"message", r.message}};
@@ -92,6 +94,15 @@ DeploymentRecord RecordFromJson(const std::string& id, const Json& j) {
   r.content_hash = j.value("content_hash", "");
   r.options_json = j.value("options_json", "");
   r.applied_deployment_id = j.value("applied_deployment_id", "");
+  r.applied_content_hash = j.value("applied_content_hash", "");
+  r.applied_options_json = j.value("applied_options_json", "");
+  // Written before these two fields existed: what was applied is what was
+  // assigned.
+  if (r.applied_content_hash.empty() && !r.applied_deployment_id.empty() &&
+      r.applied_deployment_id == r.deployment_id) {
+    r.applied_content_hash = r.content_hash;
+    r.applied_options_json = r.options_json;
+  }
   r.state = j.value("state", 0);
   r.message = j.value("message", "");
   for (const Json& o : j.value("applied_objects", Json::array())) {
@@ -254,7 +265,10 @@ std::vector<std::string> AgentState::ContentHashes() const {
 
 absl::Status AgentState::PruneContent() {
   std::set<std::string> referenced;
-  for (const auto& [id, record] : deployments_) referenced.insert(record.content_hash);
+  for (const auto& [id, record] : deployments_) {
+    referenced.insert(record.content_hash);
+    if (!record.applied_content_hash.empty()) referenced.insert(record.applied_content_hash);
+  }
   std::string content_dir = absl::StrCat(dir_, "/", kContentDir);
   if (!common::PathExists(content_dir)) return absl::OkStatus();
   // Collect first: removing while iterating a directory is unspecified.

@@ -35,6 +35,10 @@ struct DeploymentRecord {
   std::string content_hash;
   std::string options_json;           // flotilla.v1.DeploymentOptions as JSON
   std::string applied_deployment_id;  // what was last applied successfully
+  // The content and options of that last successful apply: what drift is
+  // checked against while a newer deployment fails to apply.
+  std::string applied_content_hash;
+  std::string applied_options_json;
   std::vector<ObjectRef> applied_objects;
   int state = 0;  // flotilla.v1.BundleDeploymentState
   std::string message;

@@ -3,6 +3,7 @@
 #include <google/protobuf/util/json_util.h>
 
 #include "absl/random/random.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/fleet/options.h"
@@ -219,7 +220,7 @@ absl::Duration FleetController::NextPollIn() {
   absl::Time now = clock_->Now();
   absl::Duration next = absl::Seconds(5);
   for (const auto& [name, st] : repos_) {
-    if (st.spec.disable_polling && st.record.applied_commit.size()) continue;
+    if (PollingDisabled(st)) continue;
     next = std::min(next, std::max(absl::ZeroDuration(), st.next_poll - now));
   }
   return next;
@@ -231,8 +232,7 @@ void FleetController::PollDue() {
     absl::MutexLock lock(&mu_);
     absl::Time now = clock_->Now();
     for (const auto& [name, st] : repos_) {
-      // disablePolling: only the first sync (and webhooks, later) fetch.
-      if (st.spec.disable_polling && !st.record.applied_commit.empty()) continue;
+      if (PollingDisabled(st)) continue;
       if (st.next_poll <= now) due.push_back(name);
     }
   }
@@ -249,6 +249,7 @@ void FleetController::RecordRepoError(const std::string& repo_name, const std::s
   absl::MutexLock lock(&mu_);
   auto it = repos_.find(repo_name);
   if (it == repos_.end()) return;
+  it->second.fetch_failed = true;
   GitRepoRecord r = it->second.record;
   if (!commit.empty()) r.commit = commit;
   r.error = error;
@@ -292,7 +293,10 @@ absl::Status FleetController::SyncGitRepo(const std::string& name) {
     auto it = repos_.find(name);
     if (it == repos_.end()) return absl::OkStatus();
     RepoState& st = it->second;
-    if (*commit == st.scanned_commit && st.record.generation == st.scanned_generation) {
+    // After a failed fetch the scan runs again, so the GitRepo's error is
+    // the scan's once more.
+    if (*commit == st.scanned_commit && st.record.generation == st.scanned_generation &&
+        !st.fetch_failed) {
       st.record.last_fetch = clock_->Now();
       return absl::OkStatus();  // nothing new
     }
@@ -333,11 +337,19 @@ absl::Status FleetController::ApplyScan(const std::string& repo_name, const std:
     for (auto& sb : scanned) {
       keep.insert(sb.name);
       auto old = bundles_.find(sb.name);
+      // A name another GitRepo owns is never taken over, broken or not.
+      if (old != bundles_.end() && old->second.record.gitrepo != repo_name) {
+        std::string msg = absl::StrCat("bundle name \"", sb.name, "\" (", sb.path,
+                                       ") is already used by gitrepo ", old->second.record.gitrepo);
+        errors.push_back(msg);
+        keep.erase(sb.name);
+        continue;
+      }
       if (!sb.error.empty()) {
         errors.push_back(sb.error);
         // Keep the last good version running; only record the error.
         BundleState st;
-        if (old != bundles_.end() && old->second.record.gitrepo == repo_name) {
+        if (old != bundles_.end()) {
           st = old->second;
         } else {
           st.record.name = sb.name;
@@ -348,13 +360,6 @@ absl::Status FleetController::ApplyScan(const std::string& repo_name, const std:
         }
         st.record.error = sb.error;
         puts.push_back(std::move(st));
-        continue;
-      }
-      if (old != bundles_.end() && old->second.record.gitrepo != repo_name) {
-        std::string msg = absl::StrCat("bundle name \"", sb.name, "\" (", sb.path,
-                                       ") is already used by gitrepo ", old->second.record.gitrepo);
-        errors.push_back(msg);
-        keep.erase(sb.name);
         continue;
       }
       BundleState st;
@@ -404,6 +409,7 @@ absl::Status FleetController::ApplyScan(const std::string& repo_name, const std:
     }
     rit->second.record = repo;
     rit->second.scanned_commit = commit;
+    rit->second.fetch_failed = false;
     rit->second.scanned_generation = repo.generation;
     ASSIGN_OR_RETURN(notify, Retarget(changed, {}));
   }
@@ -508,10 +514,13 @@ absl::StatusOr<std::set<std::string>> FleetController::Retarget(
         deletes.emplace_back(bname, cid);
       }
     }
-    if (b != nullptr && !render_error.empty() && b->record.error != render_error) {
+    // A render error is cleared only when every cluster was evaluated: a
+    // cluster where the bundle renders says nothing about the others.
+    const bool all_clusters = cluster_ids.empty();
+    if (b != nullptr && !render_error.empty() && b->record.error != "render: " + render_error) {
       bundle_errors[bname] = render_error;
-    } else if (b != nullptr && render_error.empty() && usable && !b->record.error.empty() &&
-               b->record.error.rfind("render: ", 0) == 0) {
+    } else if (b != nullptr && all_clusters && render_error.empty() && usable &&
+               absl::StartsWith(b->record.error, "render: ")) {
       bundle_errors[bname] = "";
     }
   }
@@ -639,9 +648,14 @@ absl::Status FleetController::AddCluster(const ClusterRecord& cluster) {
   return absl::OkStatus();
 }
 
-absl::Status FleetController::UpdateCluster(const ClusterRecord& cluster) {
+absl::Status FleetController::UpdateCluster(const ClusterRecord& cluster,
+                                            const AuditEventRecord* audit) {
   absl::MutexLock lock(&mu_);
-  RETURN_IF_ERROR(store_->Write([&](Tx& tx) { return tx.UpdateCluster(cluster); }));
+  RETURN_IF_ERROR(store_->Write([&](Tx& tx) -> absl::Status {
+    RETURN_IF_ERROR(tx.UpdateCluster(cluster));
+    if (audit != nullptr) return tx.AppendAudit(*audit).status();
+    return absl::OkStatus();
+  }));
   clusters_[cluster.id] = cluster;
   return absl::OkStatus();
 }

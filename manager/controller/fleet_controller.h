@@ -79,7 +79,8 @@ class FleetController {
                                              const std::string& actor);
   std::optional<ClusterRecord> GetCluster(const std::string& id);
   std::optional<ClusterRecord> FindCluster(const std::string& id_or_name);
-  absl::Status UpdateCluster(const ClusterRecord& cluster);
+  // Stores a changed cluster, with `audit` (if given) in the same transaction.
+  absl::Status UpdateCluster(const ClusterRecord& cluster, const AuditEventRecord* audit = nullptr);
   void SetConnected(const std::string& cluster_id, bool connected, const std::string& version);
   void Heartbeat(const std::string& cluster_id);
 
@@ -110,7 +111,14 @@ class FleetController {
     // the scan.
     std::string scanned_commit;
     int64_t scanned_generation = 0;
+    // The last fetch failed: the next one scans even an unchanged commit.
+    bool fetch_failed = false;
   };
+  // disablePolling: fetched once per spec generation (and by webhooks).
+  static bool PollingDisabled(const RepoState& st) {
+    return st.spec.disable_polling && !st.record.applied_commit.empty() &&
+           st.scanned_generation == st.record.generation;
+  }
   struct BundleState {
     BundleRecord record;
     common::BundleSpec spec;

@@ -2,6 +2,7 @@
 
 #include <google/protobuf/util/json_util.h>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/fleet/gitrepo_spec.h"
@@ -23,11 +24,17 @@ int64_t Millis(absl::Time t) {
 }  // namespace
 
 bool Authorize(const std::string& role, const std::string& method) {
-  if (role == "admin") return true;
-  bool read = absl::StartsWith(method, "List");
+  // Every RPC is named here; anything else is denied to every role.
+  static const auto* kRead = new absl::flat_hash_set<std::string>{
+      "ListGitRepos", "ListBundles", "ListClusters", "ListBundleDeployments"};
+  static const auto* kClusterAdmin =
+      new absl::flat_hash_set<std::string>{"LabelCluster", "CreateRegistrationToken"};
+  static const auto* kAdminOnly = new absl::flat_hash_set<std::string>{"ApplyGitRepo"};
+  const bool read = kRead->contains(method);
   if (role == "viewer" || role == "deployer") return read;
-  if (role == "cluster-admin") {
-    return read || method == "LabelCluster" || method == "CreateRegistrationToken";
+  if (role == "cluster-admin") return read || kClusterAdmin->contains(method);
+  if (role == "admin") {
+    return read || kClusterAdmin->contains(method) || kAdminOnly->contains(method);
   }
   return false;
 }

@@ -37,6 +37,13 @@ Registrar::Registrar(Store* store, FleetController* controller,
 absl::StatusOr<std::string> Registrar::ClusterIdFromCertificate(const std::string& cert_pem) const {
   auto info = common::ParseCertificate(cert_pem);
   if (!info.ok()) return absl::UnauthenticatedError("client certificate cannot be parsed");
+  // The TLS handshake checks this too; identity must not depend on how the
+  // transport happens to be configured.
+  if (auto st = common::VerifyCertificate(cert_pem, agent_ca_->cert_pem(), clock_->Now());
+      !st.ok()) {
+    return absl::UnauthenticatedError(
+        absl::StrCat("client certificate is not valid for this manager: ", st.message()));
+  }
   std::string prefix = absl::StrCat("spiffe://", options_.trust_domain, "/cluster/");
   if (info->uri_sans.size() != 1 || !absl::StartsWith(info->uri_sans[0], prefix) ||
       !info->client_auth) {
@@ -173,7 +180,14 @@ absl::StatusOr<flotilla::v1::RenewResponse> Registrar::Renew(
   cluster->cert_serial = info.serial_hex;
   cluster->cert_not_after = info.not_after;
   cluster->public_key_sha256 = csr.public_key_sha256;
-  RETURN_IF_ERROR(controller_->UpdateCluster(*cluster));
+  AuditEventRecord audit;
+  audit.time = clock_->Now();
+  audit.actor = "cluster:" + cluster_id;
+  audit.action = "cluster.renew";
+  audit.resource = "cluster/" + cluster->name;
+  audit.outcome = "ok";
+  audit.details = absl::StrCat("serial=", info.serial_hex);
+  RETURN_IF_ERROR(controller_->UpdateCluster(*cluster, &audit));
   common::Logger("manager.register")
       ->info("renewed certificate of cluster {} ({}): serial {}", cluster->name, cluster_id,
              info.serial_hex);
