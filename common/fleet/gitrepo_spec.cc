@@ -1,7 +1,10 @@
 #include "common/fleet/gitrepo_spec.h"
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
 #include "common/status_macros.h"
@@ -16,20 +19,24 @@ absl::Status FieldError(const YamlDocument& doc, const std::string& pointer,
 
 // Fleet GitRepo spec fields that Flotilla does not implement yet. They are
 // refused rather than ignored so nobody believes they took effect.
-constexpr absl::string_view kNotYetSupported[] = {"bundles",
-                                                  "serviceAccount",
-                                                  "clientSecretName",
-                                                  "helmSecretName",
-                                                  "helmSecretNameForPaths",
-                                                  "helmRepoURLRegex",
-                                                  "caBundle",
-                                                  "insecureSkipTLSVerify",
-                                                  "webhookSecret",
-                                                  "forceSyncGeneration",
-                                                  "correctDrift",
-                                                  "ociRegistrySecret",
-                                                  "imageScanInterval",
+constexpr absl::string_view kNotYetSupported[] = {"ociRegistrySecret", "imageScanInterval",
                                                   "imageScanCommit"};
+
+// A relative path inside the repository: no "..", no backslash; a leading
+// "/" is dropped as Fleet does. "" becomes ".".
+absl::StatusOr<std::string> RepoPath(std::string p) {
+  size_t start = p.find_first_not_of('/');
+  p.erase(0, start == std::string::npos ? p.size() : start);
+  for (absl::string_view part : absl::StrSplit(p, '/')) {
+    if (part == "..")
+      return absl::InvalidArgumentError(
+          absl::StrCat("\"", p, "\" must stay inside the repository"));
+  }
+  if (p.find('\\') != std::string::npos) {
+    return absl::InvalidArgumentError(absl::StrCat("\"", p, "\" must use '/' separators"));
+  }
+  return p.empty() ? std::string(".") : p;
+}
 
 }  // namespace
 
@@ -124,15 +131,37 @@ absl::StatusOr<GitRepoSpec> ParseGitRepo(absl::string_view text, absl::string_vi
           return FieldError(doc, absl::StrCat(at, "/", i), absl::StrCat(field, "[", i, "]"),
                             "must be a string");
         }
-        std::string p = fv[i].get<std::string>();
-        // Fleet strips a leading "/" from paths.
-        p.erase(
-            0, p.find_first_not_of('/') == std::string::npos ? p.size() : p.find_first_not_of('/'));
-        if (p.find("..") != std::string::npos || p.find('\\') != std::string::npos) {
+        auto p = RepoPath(fv[i].get<std::string>());
+        if (!p.ok()) {
           return FieldError(doc, absl::StrCat(at, "/", i), absl::StrCat(field, "[", i, "]"),
-                            absl::StrCat("\"", p, "\" must stay inside the repository"));
+                            p.status().message());
         }
-        spec.paths.push_back(p.empty() ? "." : p);
+        spec.paths.push_back(*p);
+      }
+    } else if (k == "bundles") {
+      if (fv.is_null()) continue;
+      if (!fv.is_array()) return FieldError(doc, at, field, "must be a list of {base, options}");
+      for (size_t i = 0; i < fv.size(); ++i) {
+        std::string item_at = absl::StrCat(at, "/", i);
+        std::string item = absl::StrCat(field, "[", i, "]");
+        if (!fv[i].is_object()) return FieldError(doc, item_at, item, "must be a mapping");
+        BundlePath bp;
+        for (const auto& [bk, bv] : fv[i].items()) {
+          if (bk != "base" && bk != "options") {
+            return FieldError(doc, item_at + "/" + bk, item + "." + bk, "unknown field");
+          }
+          if (bv.is_null()) continue;
+          if (!bv.is_string()) {
+            return FieldError(doc, item_at + "/" + bk, item + "." + bk, "must be a string");
+          }
+          auto p = RepoPath(bv.get<std::string>());
+          if (!p.ok())
+            return FieldError(doc, item_at + "/" + bk, item + "." + bk, p.status().message());
+          (bk == "base" ? bp.base : bp.options) = *p;
+        }
+        if (bp.base.empty()) return FieldError(doc, item_at, item + ".base", "is required");
+        if (bp.options == ".") bp.options.clear();
+        spec.bundles.push_back(std::move(bp));
       }
     } else if (k == "targets") {
       if (fv.is_null()) continue;
@@ -145,12 +174,63 @@ absl::StatusOr<GitRepoSpec> ParseGitRepo(absl::string_view text, absl::string_vi
     } else if (k == "pollingInterval") {
       if (fv.is_null()) continue;
       absl::Duration d;
+      // Fleet: "0" (or an unset field) means the default of 15s.
+      if (fv.is_string() && fv.get<std::string>() == "0") continue;
       if (!fv.is_string() || !absl::ParseDuration(fv.get<std::string>(), &d) ||
           d < absl::Seconds(1)) {
         return FieldError(doc, at, field,
                           "must be a duration of at least 1s, like \"15s\", \"1m\" or \"1h\"");
       }
       spec.polling_interval = d;
+    } else if (k == "serviceAccount") {
+      RETURN_IF_ERROR(str(&spec.service_account));
+    } else if (k == "clientSecretName") {
+      RETURN_IF_ERROR(str(&spec.client_secret_name));
+    } else if (k == "helmSecretName") {
+      RETURN_IF_ERROR(str(&spec.helm_secret_name));
+    } else if (k == "helmSecretNameForPaths") {
+      RETURN_IF_ERROR(str(&spec.helm_secret_name_for_paths));
+    } else if (k == "helmRepoURLRegex") {
+      RETURN_IF_ERROR(str(&spec.helm_repo_url_regex));
+    } else if (k == "webhookSecret") {
+      RETURN_IF_ERROR(str(&spec.webhook_secret));
+    } else if (k == "insecureSkipTLSVerify") {
+      RETURN_IF_ERROR(boolean(&spec.insecure_skip_tls_verify));
+    } else if (k == "caBundle") {
+      // []byte in Fleet's Go type: base64 in YAML. A PEM given as plain text
+      // is accepted too.
+      std::string raw;
+      RETURN_IF_ERROR(str(&raw));
+      std::string pem;
+      if (absl::StrContains(raw, "-----BEGIN")) {
+        pem = raw;
+      } else if (!absl::Base64Unescape(absl::StripAsciiWhitespace(raw), &pem) ||
+                 !absl::StrContains(pem, "-----BEGIN CERTIFICATE-----")) {
+        return FieldError(doc, at, field, "must be a base64-encoded PEM certificate bundle");
+      }
+      spec.ca_bundle = pem;
+    } else if (k == "forceSyncGeneration") {
+      if (fv.is_null()) continue;
+      if (!fv.is_number_integer()) return FieldError(doc, at, field, "must be an integer");
+      spec.force_sync_generation = fv.get<int64_t>();
+    } else if (k == "correctDrift") {
+      if (fv.is_null()) continue;
+      if (!fv.is_object()) {
+        return FieldError(doc, at, field, "must be a mapping {enabled, force, keepFailHistory}");
+      }
+      for (const auto& [ck, cv] : fv.items()) {
+        bool* out = ck == "enabled"           ? &spec.correct_drift.enabled
+                    : ck == "force"           ? &spec.correct_drift.force
+                    : ck == "keepFailHistory" ? &spec.correct_drift.keep_fail_history
+                                              : nullptr;
+        if (out == nullptr)
+          return FieldError(doc, at + "/" + ck, field + "." + ck, "unknown field");
+        if (cv.is_null()) continue;
+        if (!cv.is_boolean()) {
+          return FieldError(doc, at + "/" + ck, field + "." + ck, "must be true or false");
+        }
+        *out = cv.get<bool>();
+      }
     } else if (k == "disablePolling") {
       RETURN_IF_ERROR(boolean(&spec.disable_polling));
     } else if (k == "paused") {

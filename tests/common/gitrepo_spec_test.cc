@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/escaping.h"
 #include "absl/time/time.h"
 
 namespace flotilla::common {
@@ -155,8 +156,7 @@ TEST_CASE("An unknown spec field is InvalidArgument naming the field and its pos
 // Fleet fields Flotilla does not implement are refused with a pointer to the
 // compatibility notes, not ignored.
 TEST_CASE("Unsupported Fleet fields point at docs/fleet-compat.md", "[gitrepo]") {
-  for (const char* field : {"clientSecretName", "helmSecretName", "caBundle", "webhookSecret",
-                            "correctDrift", "bundles", "serviceAccount"}) {
+  for (const char* field : {"ociRegistrySecret", "imageScanInterval", "imageScanCommit"}) {
     INFO(field);
     std::string msg = RepoError(RepoWithSpec(std::string("  ") + field + ": x\n"));
     CHECK_THAT(msg, Catch::Matchers::StartsWith("gitrepo.yaml:7:"));
@@ -164,9 +164,64 @@ TEST_CASE("Unsupported Fleet fields point at docs/fleet-compat.md", "[gitrepo]")
                              ": is a Fleet field this Flotilla version does not support yet"));
     CHECK_THAT(msg, Contains("(see docs/fleet-compat.md)"));
   }
-  CHECK(RepoError(RepoWithSpec("  clientSecretName: git-auth\n")) ==
-        "gitrepo.yaml:7:21: spec.clientSecretName: is a Fleet field this Flotilla version does "
-        "not support yet (see docs/fleet-compat.md)");
+}
+
+// Fleet: gitrepo_types.go GitRepoSpec — credentials, TLS, sync control and
+// lifecycle fields, read as Fleet writes them.
+TEST_CASE("Credential, TLS, sync and lifecycle fields are read", "[gitrepo]") {
+  // "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n", base64.
+  const std::string pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+  std::string b64;
+  absl::Base64Escape(pem, &b64);
+  GitRepoSpec spec = MustParseRepo(RepoWithSpec(
+      "  clientSecretName: git-auth\n  helmSecretName: helm-auth\n"
+      "  helmSecretNameForPaths: per-path\n  helmRepoURLRegex: '^https://charts\\.example\\.com/'\n"
+      "  caBundle: " +
+      b64 +
+      "\n  insecureSkipTLSVerify: true\n  webhookSecret: hooks\n"
+      "  forceSyncGeneration: 3\n  serviceAccount: deployer\n"
+      "  correctDrift: {enabled: true, force: true, keepFailHistory: false}\n"
+      "  pollingInterval: '0'\n"));
+  CHECK(spec.client_secret_name == "git-auth");
+  CHECK(spec.helm_secret_name == "helm-auth");
+  CHECK(spec.helm_secret_name_for_paths == "per-path");
+  CHECK(spec.helm_repo_url_regex == "^https://charts\\.example\\.com/");
+  CHECK(spec.ca_bundle == pem);
+  CHECK(spec.insecure_skip_tls_verify);
+  CHECK(spec.webhook_secret == "hooks");
+  CHECK(spec.force_sync_generation == 3);
+  CHECK(spec.service_account == "deployer");
+  CHECK(spec.correct_drift.enabled);
+  CHECK(spec.correct_drift.force);
+  CHECK_FALSE(spec.correct_drift.keep_fail_history);
+  CHECK(spec.polling_interval == absl::Seconds(15));
+
+  CHECK(RepoError(RepoWithSpec("  caBundle: not-base64!\n")) ==
+        "gitrepo.yaml:7:13: spec.caBundle: must be a base64-encoded PEM certificate bundle");
+  CHECK(RepoError(RepoWithSpec("  forceSyncGeneration: soon\n")) ==
+        "gitrepo.yaml:7:24: spec.forceSyncGeneration: must be an integer");
+  CHECK(RepoError(RepoWithSpec("  correctDrift: {enabled: true, often: true}\n")) ==
+        "gitrepo.yaml:7:40: spec.correctDrift.often: unknown field");
+}
+
+// Fleet: gitrepo_types.go BundlePath, cli/apply CreateBundlesDriven — explicit
+// bundle directories with an options file relative to the repository root.
+TEST_CASE("bundles lists explicit bundle directories with options files", "[gitrepo]") {
+  GitRepoSpec spec = MustParseRepo(
+      RepoWithSpec("  bundles:\n  - base: /apps/web\n    options: apps/web/prod.yaml\n"
+                   "  - base: apps/db\n"));
+  REQUIRE(spec.bundles.size() == 2);
+  CHECK(spec.bundles[0].base == "apps/web");
+  CHECK(spec.bundles[0].options == "apps/web/prod.yaml");
+  CHECK(spec.bundles[1].base == "apps/db");
+  CHECK(spec.bundles[1].options.empty());
+
+  CHECK(RepoError(RepoWithSpec("  bundles:\n  - options: x.yaml\n")) ==
+        "gitrepo.yaml:8:5: spec.bundles[0].base: is required");
+  CHECK(RepoError(RepoWithSpec("  bundles:\n  - base: ../out\n")) ==
+        "gitrepo.yaml:8:11: spec.bundles[0].base: \"../out\" must stay inside the repository");
+  CHECK(RepoError(RepoWithSpec("  bundles:\n  - base: a\n    path: b\n")) ==
+        "gitrepo.yaml:9:11: spec.bundles[0].path: unknown field");
 }
 
 // Only fleet.cattle.io/v1alpha1 GitRepo objects are accepted.
