@@ -65,4 +65,23 @@ TargetDecision DecideTarget(const std::vector<BundleTarget>& gitrepo_targets,
   return d;
 }
 
+BundleSpec WithGitRepoSettings(const BundleSpec& spec, const GitRepoSpec& repo) {
+  BundleSpec out = spec;
+  Json& o = out.options;
+  if (!repo.service_account.empty()) o["serviceAccount"] = repo.service_account;
+  if (repo.keep_resources) o["keepResources"] = true;
+  if (repo.delete_namespace) o["deleteNamespace"] = true;
+  if (repo.correct_drift.enabled) {
+    o["correctDrift"] = Json{{"enabled", true},
+                             {"force", repo.correct_drift.force},
+                             {"keepFailHistory", repo.correct_drift.keep_fail_history}};
+  }
+  if (repo.force_sync_generation != 0) o["forceSyncGeneration"] = repo.force_sync_generation;
+  if (!repo.target_namespace.empty()) {
+    o["namespace"] = repo.target_namespace;
+    for (auto& c : out.target_customizations) c.options["namespace"] = repo.target_namespace;
+  }
+  return out;
+}
+
 }  // namespace flotilla::common

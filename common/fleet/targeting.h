@@ -7,6 +7,7 @@
 
 #include "common/fleet/bundle_spec.h"
 #include "common/fleet/bundle_target.h"
+#include "common/fleet/gitrepo_spec.h"
 
 namespace flotilla::common {
 
@@ -27,5 +28,13 @@ struct TargetDecision {
 //    cluster. Customizations never add clusters.
 TargetDecision DecideTarget(const std::vector<BundleTarget>& gitrepo_targets,
                             const BundleSpec& spec, const ClusterView& cluster);
+
+// The bundle as its GitRepo's settings make it, as Fleet's bundle reader
+// copies them onto every bundle (internal/bundlereader/read.go):
+// serviceAccount (when set) and keepResources / deleteNamespace (when true)
+// on the root options, correctDrift (when enabled) replaces the root's,
+// forceSyncGeneration (when set, so a bump redeploys), and targetNamespace
+// as `namespace` on the root options and on every customization.
+BundleSpec WithGitRepoSettings(const BundleSpec& spec, const GitRepoSpec& repo);
 
 }  // namespace flotilla::common

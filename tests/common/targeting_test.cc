@@ -426,5 +426,36 @@ TEST_CASE("A cluster matching no target is not deployed and the reason names it"
   CHECK(none.reason == "cluster \"c\" matches none of the GitRepo targets");
 }
 
+// Fleet: internal/bundlereader/read.go copies the GitRepo's settings onto
+// every bundle it reads; targetNamespace also overrides every target.
+TEST_CASE("GitRepo settings apply to every bundle and targetNamespace wins everywhere",
+          "[targeting]") {
+  BundleSpec spec = Spec(
+      "namespace: mine\nserviceAccount: own\n"
+      "targetCustomizations:\n- name: eu\n  clusterSelector: {matchLabels: {region: eu}}\n"
+      "  namespace: eu-ns\n");
+  GitRepoSpec repo;
+  repo.target_namespace = "forced";
+  repo.service_account = "deployer";
+  repo.keep_resources = true;
+  repo.correct_drift.enabled = true;
+  repo.force_sync_generation = 2;
+  BundleSpec out = WithGitRepoSettings(spec, repo);
+  CHECK(out.options["namespace"] == "forced");
+  CHECK(out.options["serviceAccount"] == "deployer");
+  CHECK(out.options["keepResources"] == true);
+  CHECK(out.options["correctDrift"]["enabled"] == true);
+  CHECK(out.options["forceSyncGeneration"] == 2);
+  REQUIRE(out.target_customizations.size() == 1);
+  CHECK(out.target_customizations[0].options["namespace"] == "forced");
+
+  // What a matching customization leaves after the merge.
+  CHECK(MergeOptions(out.options, out.target_customizations[0].options)["namespace"] == "forced");
+
+  // Nothing set on the GitRepo: the bundle is unchanged.
+  BundleSpec same = WithGitRepoSettings(spec, GitRepoSpec{});
+  CHECK(same.options == spec.options);
+}
+
 }  // namespace
 }  // namespace flotilla::common
