@@ -6,6 +6,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/fleet/fleet_objects.h"
 #include "common/fleet/options.h"
 #include "common/fleet/targeting.h"
 #include "common/hash.h"
@@ -62,7 +63,27 @@ common::ClusterView FleetController::ViewOf(const ClusterRecord& c) const {
   common::ClusterView v;
   v.name = c.name;
   v.labels = c.labels;
+  // Fleet: a cluster's groups are those whose selector matches its labels; a
+  // null selector has no members.
+  for (const auto& [name, g] : groups_) {
+    if (g.view.selector.has_value() && g.view.selector->Matches(c.labels)) {
+      v.groups.push_back(&g.view);
+    }
+  }
   return v;
+}
+
+AuditEventRecord FleetController::Audit(const std::string& actor, const std::string& action,
+                                        const std::string& resource,
+                                        const std::string& details) const {
+  AuditEventRecord audit;
+  audit.time = clock_->Now();
+  audit.actor = actor;
+  audit.action = action;
+  audit.resource = resource;
+  audit.outcome = "ok";
+  audit.details = details;
+  return audit;
 }
 
 absl::Status FleetController::Load() {
@@ -74,12 +95,14 @@ absl::Status FleetController::LoadLocked() {
   std::vector<GitRepoRecord> repos;
   std::vector<BundleRecord> bundles;
   std::vector<ClusterRecord> clusters;
+  std::vector<ClusterGroupRecord> groups;
   std::vector<BundleDeploymentRecord> bds;
   std::map<std::string, std::string> contents;
   RETURN_IF_ERROR(store_->Read([&](Tx& tx) -> absl::Status {
     ASSIGN_OR_RETURN(repos, tx.ListGitRepos());
     ASSIGN_OR_RETURN(bundles, tx.ListBundles());
     ASSIGN_OR_RETURN(clusters, tx.ListClusters());
+    ASSIGN_OR_RETURN(groups, tx.ListClusterGroups());
     ASSIGN_OR_RETURN(bds, tx.ListBundleDeployments());
     std::set<std::string> wanted;
     for (const auto& b : bundles) {
@@ -123,6 +146,19 @@ absl::Status FleetController::LoadLocked() {
     bundles_[b.name] = std::move(st);
   }
   for (auto& c : clusters) clusters_[c.id] = c;
+  for (auto& g : groups) {
+    auto spec = common::ParseClusterGroup(g.spec_yaml, "clustergroup/" + g.name);
+    if (!spec.ok()) {
+      return absl::DataLossError(absl::StrCat("stored ClusterGroup ", g.name,
+                                              " no longer parses: ", spec.status().message()));
+    }
+    GroupState st;
+    st.record = g;
+    st.view.name = spec->name;
+    st.view.selector = spec->selector;
+    st.view.labels = spec->labels;
+    groups_[g.name] = std::move(st);
+  }
   for (auto& bd : bds) {
     auto it = contents.find(bd.content_hash);
     if (it != contents.end()) contents_[bd.content_hash] = it->second;
@@ -249,7 +285,7 @@ void FleetController::RecordRepoError(const std::string& repo_name, const std::s
   absl::MutexLock lock(&mu_);
   auto it = repos_.find(repo_name);
   if (it == repos_.end()) return;
-  it->second.fetch_failed = true;
+  it->second.force_rescan = true;
   GitRepoRecord r = it->second.record;
   if (!commit.empty()) r.commit = commit;
   r.error = error;
@@ -296,7 +332,7 @@ absl::Status FleetController::SyncGitRepo(const std::string& name) {
     // After a failed fetch the scan runs again, so the GitRepo's error is
     // the scan's once more.
     if (*commit == st.scanned_commit && st.record.generation == st.scanned_generation &&
-        !st.fetch_failed) {
+        !st.force_rescan) {
       st.record.last_fetch = clock_->Now();
       return absl::OkStatus();  // nothing new
     }
@@ -409,7 +445,7 @@ absl::Status FleetController::ApplyScan(const std::string& repo_name, const std:
     }
     rit->second.record = repo;
     rit->second.scanned_commit = commit;
-    rit->second.fetch_failed = false;
+    rit->second.force_rescan = false;
     rit->second.scanned_generation = repo.generation;
     ASSIGN_OR_RETURN(notify, Retarget(changed, {}));
   }
@@ -455,6 +491,8 @@ absl::StatusOr<std::set<std::string>> FleetController::Retarget(
   if (cluster_set.empty()) {
     for (const auto& [id, c] : clusters_) cluster_set.insert(id);
   }
+  // Each cluster's view (with its groups) is computed once per call.
+  std::map<std::string, common::ClusterView> views;
 
   for (const std::string& bname : bundle_set) {
     auto bit = bundles_.find(bname);
@@ -469,18 +507,25 @@ absl::StatusOr<std::set<std::string>> FleetController::Retarget(
     // A bundle that never rendered (no good version) deploys nowhere.
     bool usable =
         b != nullptr && repo != nullptr && (b->record.error.empty() || !b->files->empty());
+    common::BundleSpec effective;
+    if (usable) effective = common::WithGitRepoSettings(b->spec, repo->spec);
     std::string render_error;
     for (const std::string& cid : cluster_set) {
       auto cit = clusters_.find(cid);
       if (cit == clusters_.end()) continue;
       const ClusterRecord& cluster = cit->second;
+      // Fleet: a paused cluster's BundleDeployments are not promoted; it keeps
+      // what it has (shown OutOfSync once rollouts arrive).
+      if (cluster.paused) continue;
       auto& existing_map = bds_[cid];
       auto existing = existing_map.find(bname);
       bool want = false;
       BundleDeploymentRecord desired;
       if (usable && !cluster.revoked) {
+        auto view = views.find(cid);
+        if (view == views.end()) view = views.emplace(cid, ViewOf(cluster)).first;
         common::TargetDecision d =
-            common::DecideTarget(repo->spec.targets, b->spec, ViewOf(cluster));
+            common::DecideTarget(repo->spec.targets, effective, view->second);
         if (d.deploy) {
           auto content = Render(*b, d.options);
           if (!content.ok()) {

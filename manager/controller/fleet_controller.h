@@ -71,6 +71,28 @@ class FleetController {
   // `max` passes.
   void WaitForPollWork(absl::Duration max);
 
+  // --- Objects applied by operators (fleet_controller_objects.cc) ---------
+  // Fleet ClusterGroup YAML: a named selector; clusterGroup and
+  // clusterGroupSelector targets match through it.
+  absl::StatusOr<ApplyOutcome> ApplyClusterGroup(const std::string& yaml, const std::string& actor);
+  // Fleet Cluster YAML for a registered cluster (by name): replaces its
+  // labels and annotations, sets paused and templateValues.
+  absl::StatusOr<ApplyOutcome> ApplyClusterSettings(const std::string& yaml,
+                                                    const std::string& actor);
+  // A Kubernetes Secret (basic-auth, ssh-auth, Opaque): credentials the
+  // manager uses; GitRepos that name it are fetched again.
+  absl::StatusOr<ApplyOutcome> ApplySecret(const std::string& yaml, const std::string& actor);
+  // Removes the GitRepo, its bundles and their BundleDeployments (agents
+  // delete the objects unless keepResources).
+  absl::Status DeleteGitRepo(const std::string& name, const std::string& actor);
+  absl::Status DeleteClusterGroup(const std::string& name, const std::string& actor);
+  absl::Status DeleteSecret(const std::string& name, const std::string& actor);
+  std::vector<ClusterGroupRecord> ClusterGroups();
+  // The names of the clusters in a group, sorted.
+  std::vector<std::string> ClusterGroupMembers(const std::string& group);
+  // Every secret with its data cleared.
+  absl::StatusOr<std::vector<SecretRecord>> SecretsWithoutValues();
+
   // --- Clusters ----------------------------------------------------------
   absl::Status AddCluster(const ClusterRecord& cluster);
   absl::StatusOr<ClusterRecord> LabelCluster(const std::string& id_or_name,
@@ -111,8 +133,9 @@ class FleetController {
     // the scan.
     std::string scanned_commit;
     int64_t scanned_generation = 0;
-    // The last fetch failed: the next one scans even an unchanged commit.
-    bool fetch_failed = false;
+    // The next sync scans even an unchanged commit (after a failed fetch, or
+    // when the credentials changed).
+    bool force_rescan = false;
   };
   // disablePolling: fetched once per spec generation (and by webhooks).
   static bool PollingDisabled(const RepoState& st) {
@@ -124,6 +147,10 @@ class FleetController {
     common::BundleSpec spec;
     std::shared_ptr<const std::map<std::string, std::string>> files;  // path -> content
     std::string files_key;  // hash over the files: part of the render cache key
+  };
+  struct GroupState {
+    ClusterGroupRecord record;
+    common::ClusterGroupView view;
   };
   struct RenderCacheEntry {
     std::string content_hash;
@@ -145,7 +172,11 @@ class FleetController {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void PublishAssignments(const std::set<std::string>& clusters) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Notify(const std::set<std::string>& clusters);
-  common::ClusterView ViewOf(const ClusterRecord& c) const;
+  // The cluster as targeting sees it, with its ClusterGroups.
+  common::ClusterView ViewOf(const ClusterRecord& c) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Stores the audit row of an operator action in its own transaction step.
+  AuditEventRecord Audit(const std::string& actor, const std::string& action,
+                         const std::string& resource, const std::string& details) const;
 
   Store* const store_;
   const common::Clock* const clock_;
@@ -156,6 +187,7 @@ class FleetController {
   std::map<std::string, RepoState> repos_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, BundleState> bundles_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, ClusterRecord> clusters_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, GroupState> groups_ ABSL_GUARDED_BY(mu_);
   std::set<std::string> connected_ ABSL_GUARDED_BY(mu_);
   // cluster id -> bundle -> record
   std::map<std::string, std::map<std::string, BundleDeploymentRecord>> bds_ ABSL_GUARDED_BY(mu_);

@@ -57,6 +57,35 @@ struct ClusterRecord {
   std::string public_key_sha256;  // of the key registered with the token
   std::string registration_token_id;
   bool revoked = false;
+  // Set by the operator (`flotilla apply -f cluster.yaml`, Fleet's Cluster
+  // object): a paused cluster gets no new deployments; templateValues are
+  // `.ClusterValues` in templated Helm values.
+  bool paused = false;
+  std::string template_values_json = "{}";  // JSON object
+  Labels annotations;
+};
+
+// Fleet's ClusterGroup: a named label selector over clusters.
+struct ClusterGroupRecord {
+  std::string name;
+  // spec.selector as LabelSelector JSON; "" is a null selector (no members).
+  std::string selector_json;
+  Labels labels;
+  std::string spec_yaml;  // the document as applied
+  absl::Time created = absl::InfinitePast();
+  absl::Time updated = absl::InfinitePast();
+};
+
+// A credential the manager uses on the operator's behalf (Git and Helm
+// authentication, webhook secrets). Never logged, never returned by the API.
+struct SecretRecord {
+  std::string name;
+  // "basic-auth" (username, password), "ssh-auth" (ssh-privatekey,
+  // known_hosts), or "generic" (any keys).
+  std::string type;
+  std::map<std::string, std::string> data;  // key -> value (may be binary)
+  absl::Time created = absl::InfinitePast();
+  absl::Time updated = absl::InfinitePast();
 };
 
 struct BundleDeploymentRecord {

@@ -11,7 +11,13 @@
 //
 // Times are stored as int64 Unix milliseconds, with InfinitePast as INT64_MIN
 // and InfiniteFuture as INT64_MAX so both round-trip exactly. String maps
-// (labels, bundle resources) are stored as JSON objects.
+// (labels, bundle resources) are stored as JSON objects. Secret values may be
+// any bytes, which a JSON string cannot hold, so secrets.data_json maps each
+// key to its value base64-encoded. A JSON column that does not parse as what
+// it should be is DataLoss naming the column; values never appear in messages.
+//
+// The store holds secrets, so the database file and the -wal, -shm and
+// -journal files beside it are mode 0600 (see RestrictFileModes).
 #include "manager/store/sqlite_store.h"
 
 #include <sqlite3.h>
@@ -137,6 +143,28 @@ CREATE TABLE audit_events (
   details TEXT NOT NULL
 );
 )sql",
+    // Version 2: operator-set cluster fields (Fleet's Cluster object),
+    // ClusterGroups, and Secrets.
+    R"sql(
+ALTER TABLE clusters ADD COLUMN paused INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE clusters ADD COLUMN template_values_json TEXT NOT NULL DEFAULT '{}';
+ALTER TABLE clusters ADD COLUMN annotations_json TEXT NOT NULL DEFAULT '{}';
+CREATE TABLE cluster_groups (
+  name TEXT PRIMARY KEY NOT NULL,
+  selector_json TEXT NOT NULL,
+  labels_json TEXT NOT NULL,
+  spec_yaml TEXT NOT NULL,
+  created_ms INTEGER NOT NULL,
+  updated_ms INTEGER NOT NULL
+);
+CREATE TABLE secrets (
+  name TEXT PRIMARY KEY NOT NULL,
+  type TEXT NOT NULL,
+  data_json TEXT NOT NULL,
+  created_ms INTEGER NOT NULL,
+  updated_ms INTEGER NOT NULL
+);
+)sql",
 };
 
 constexpr int kLatestSchemaVersion = static_cast<int>(std::size(kMigrations));
@@ -234,6 +262,56 @@ absl::StatusOr<std::map<std::string, std::string>> JsonToStringMap(absl::string_
     map.emplace(key, value.get<std::string>());
   }
   return map;
+}
+
+bool IsJsonObject(absl::string_view text) {
+  nlohmann::json json = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  return !json.is_discarded() && json.is_object();
+}
+
+// A caller's field documented as JSON object text is refused before it is
+// written, so that a bad value cannot make every later read of the table fail.
+// `empty_ok`: "" is allowed too (a null selector).
+absl::Status CheckJsonObjectField(absl::string_view text, absl::string_view what,
+                                  absl::string_view field, bool empty_ok = false) {
+  if ((empty_ok && text.empty()) || IsJsonObject(text)) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat("store: ", what, ": ", field, " is not a JSON object"));
+}
+
+// secrets.data_json: key -> base64 of the value. Errors name keys, never values.
+absl::StatusOr<std::string> SecretDataToJson(const std::map<std::string, std::string>& data,
+                                             absl::string_view what) {
+  nlohmann::json json = nlohmann::json::object();
+  for (const auto& [key, value] : data) {
+    try {
+      (void)nlohmann::json(key).dump();
+    } catch (const nlohmann::json::exception&) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("store: ", what, ": data key ", Quote(key), " is not valid UTF-8"));
+    }
+    json[key] = absl::Base64Escape(value);
+  }
+  try {
+    return json.dump();
+  } catch (const nlohmann::json::exception&) {  // unreachable: keys checked, values base64
+    return absl::InternalError(absl::StrCat("store: ", what, ": cannot encode data as JSON"));
+  }
+}
+
+absl::StatusOr<std::map<std::string, std::string>> JsonToSecretData(absl::string_view text,
+                                                                    absl::string_view what) {
+  ASSIGN_OR_RETURN(auto encoded, JsonToStringMap(text, what, "data_json"));
+  std::map<std::string, std::string> data;
+  for (auto& [key, value] : encoded) {
+    std::string decoded;
+    if (!absl::Base64Unescape(value, &decoded)) {
+      return absl::DataLossError(
+          absl::StrCat("store: ", what, ": column data_json key ", Quote(key), " is not base64"));
+    }
+    data.emplace(key, std::move(decoded));
+  }
+  return data;
 }
 
 // The result of running SQL outside the statement cache (open, migrations).
@@ -380,6 +458,14 @@ class Query {
                                                          absl::string_view column_name) const {
     return JsonToStringMap(Text(column), what_, column_name);
   }
+  // The column's text, which must be a JSON object (or, if `empty_ok`, "").
+  absl::StatusOr<std::string> JsonObjectText(int column, absl::string_view column_name,
+                                             bool empty_ok = false) const {
+    std::string text = Text(column);
+    if ((empty_ok && text.empty()) || IsJsonObject(text)) return text;
+    return absl::DataLossError(
+        absl::StrCat("store: ", what_, ": column ", column_name, " is not a JSON object"));
+  }
 
  private:
   // A null pointer would bind SQL NULL; an empty value must bind "" / x''.
@@ -422,9 +508,12 @@ absl::Status RunCached(sqlite3* db, StatementCache& cache, const char* sql, std:
   "name, spec_yaml, generation, \"commit\", applied_commit, error, last_fetch_ms"
 #define BUNDLE_COLUMNS \
   "name, gitrepo, path, \"commit\", labels_json, spec_json, resources_json, error"
-#define CLUSTER_COLUMNS                                                           \
-  "id, name, labels_json, created_ms, last_seen_ms, agent_version, cert_serial, " \
-  "cert_not_after_ms, cert_pem, public_key_sha256, registration_token_id, revoked"
+#define CLUSTER_COLUMNS                                                              \
+  "id, name, labels_json, created_ms, last_seen_ms, agent_version, cert_serial, "    \
+  "cert_not_after_ms, cert_pem, public_key_sha256, registration_token_id, revoked, " \
+  "paused, template_values_json, annotations_json"
+#define CLUSTER_GROUP_COLUMNS "name, selector_json, labels_json, spec_yaml, created_ms, updated_ms"
+#define SECRET_COLUMNS "name, type, data_json, created_ms, updated_ms"
 #define BUNDLE_DEPLOYMENT_COLUMNS                                   \
   "bundle, cluster_id, deployment_id, content_hash, options_json, " \
   "applied_deployment_id, state, message, status_json, status_time_ms"
@@ -475,6 +564,30 @@ absl::StatusOr<ClusterRecord> ReadCluster(const Query& q) {
   r.public_key_sha256 = q.Text(9);
   r.registration_token_id = q.Text(10);
   r.revoked = q.Int(11) != 0;
+  r.paused = q.Int(12) != 0;
+  ASSIGN_OR_RETURN(r.template_values_json, q.JsonObjectText(13, "template_values_json"));
+  ASSIGN_OR_RETURN(r.annotations, q.Map(14, "annotations_json"));
+  return r;
+}
+
+absl::StatusOr<ClusterGroupRecord> ReadClusterGroup(const Query& q) {
+  ClusterGroupRecord r;
+  r.name = q.Text(0);
+  ASSIGN_OR_RETURN(r.selector_json, q.JsonObjectText(1, "selector_json", /*empty_ok=*/true));
+  ASSIGN_OR_RETURN(r.labels, q.Map(2, "labels_json"));
+  r.spec_yaml = q.Text(3);
+  r.created = q.Time(4);
+  r.updated = q.Time(5);
+  return r;
+}
+
+absl::StatusOr<SecretRecord> ReadSecret(const Query& q) {
+  SecretRecord r;
+  r.name = q.Text(0);
+  r.type = q.Text(1);
+  ASSIGN_OR_RETURN(r.data, JsonToSecretData(q.Text(2), q.what()));
+  r.created = q.Time(3);
+  r.updated = q.Time(4);
   return r;
 }
 
@@ -663,25 +776,26 @@ class SqliteTx final : public Tx {
 
   absl::Status InsertCluster(const ClusterRecord& r) override {
     std::string what = absl::StrCat("insert cluster ", Quote(r.name), " (id ", Quote(r.id), ")");
-    ASSIGN_OR_RETURN(std::string labels, StringMapToJson(r.labels, what, "labels"));
+    ASSIGN_OR_RETURN(ClusterJson json, EncodeCluster(r, what));
     ASSIGN_OR_RETURN(Query q, Prepare("INSERT INTO clusters (" CLUSTER_COLUMNS
-                                      ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                      ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                                       std::move(what)));
-    BindCluster(q, r, labels);
+    BindCluster(q, r, json);
     return q.Run();
   }
 
   absl::Status UpdateCluster(const ClusterRecord& r) override {
     std::string what = absl::StrCat("update cluster ", Quote(r.id));
-    ASSIGN_OR_RETURN(std::string labels, StringMapToJson(r.labels, what, "labels"));
+    ASSIGN_OR_RETURN(ClusterJson json, EncodeCluster(r, what));
     // Numbered parameters, so BindCluster binds them in CLUSTER_COLUMNS order.
     ASSIGN_OR_RETURN(Query q,
                      Prepare("UPDATE clusters SET name = ?2, labels_json = ?3, created_ms = ?4,"
                              " last_seen_ms = ?5, agent_version = ?6, cert_serial = ?7,"
                              " cert_not_after_ms = ?8, cert_pem = ?9, public_key_sha256 = ?10,"
-                             " registration_token_id = ?11, revoked = ?12 WHERE id = ?1",
+                             " registration_token_id = ?11, revoked = ?12, paused = ?13,"
+                             " template_values_json = ?14, annotations_json = ?15 WHERE id = ?1",
                              what));
-    BindCluster(q, r, labels);
+    BindCluster(q, r, json);
     RETURN_IF_ERROR(q.Run());
     if (sqlite3_changes(db_) == 0) {
       return absl::NotFoundError(absl::StrCat("store: ", what, ": no such cluster"));
@@ -707,6 +821,72 @@ class SqliteTx final : public Tx {
     ASSIGN_OR_RETURN(
         Query q, Prepare("SELECT " CLUSTER_COLUMNS " FROM clusters ORDER BY id", "list clusters"));
     return ReadAll(q, ReadCluster);
+  }
+
+  absl::Status PutClusterGroup(const ClusterGroupRecord& r) override {
+    std::string what = absl::StrCat("put cluster group ", Quote(r.name));
+    RETURN_IF_ERROR(
+        CheckJsonObjectField(r.selector_json, what, "selector_json", /*empty_ok=*/true));
+    ASSIGN_OR_RETURN(std::string labels, StringMapToJson(r.labels, what, "labels"));
+    ASSIGN_OR_RETURN(Query q,
+                     Prepare("INSERT OR REPLACE INTO cluster_groups (" CLUSTER_GROUP_COLUMNS
+                             ") VALUES (?, ?, ?, ?, ?, ?)",
+                             std::move(what)));
+    q.Bind(r.name).Bind(r.selector_json).Bind(labels).Bind(r.spec_yaml).Bind(r.created);
+    q.Bind(r.updated);
+    return q.Run();
+  }
+
+  absl::StatusOr<std::vector<ClusterGroupRecord>> ListClusterGroups() override {
+    ASSIGN_OR_RETURN(Query q,
+                     Prepare("SELECT " CLUSTER_GROUP_COLUMNS " FROM cluster_groups ORDER BY name",
+                             "list cluster groups"));
+    return ReadAll(q, ReadClusterGroup);
+  }
+
+  absl::Status DeleteClusterGroup(const std::string& name) override {
+    std::string what = absl::StrCat("delete cluster group ", Quote(name));
+    ASSIGN_OR_RETURN(Query q, Prepare("DELETE FROM cluster_groups WHERE name = ?", what));
+    q.Bind(name);
+    RETURN_IF_ERROR(q.Run());
+    if (sqlite3_changes(db_) == 0) {
+      return absl::NotFoundError(absl::StrCat("store: ", what, ": no such cluster group"));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status PutSecret(const SecretRecord& r) override {
+    std::string what = absl::StrCat("put secret ", Quote(r.name));
+    ASSIGN_OR_RETURN(std::string data, SecretDataToJson(r.data, what));
+    ASSIGN_OR_RETURN(Query q, Prepare("INSERT OR REPLACE INTO secrets (" SECRET_COLUMNS
+                                      ") VALUES (?, ?, ?, ?, ?)",
+                                      std::move(what)));
+    q.Bind(r.name).Bind(r.type).Bind(data).Bind(r.created).Bind(r.updated);
+    return q.Run();
+  }
+
+  absl::StatusOr<std::optional<SecretRecord>> GetSecret(const std::string& name) override {
+    ASSIGN_OR_RETURN(Query q, Prepare("SELECT " SECRET_COLUMNS " FROM secrets WHERE name = ?",
+                                      absl::StrCat("get secret ", Quote(name))));
+    q.Bind(name);
+    return ReadOne(q, ReadSecret);
+  }
+
+  absl::StatusOr<std::vector<SecretRecord>> ListSecrets() override {
+    ASSIGN_OR_RETURN(
+        Query q, Prepare("SELECT " SECRET_COLUMNS " FROM secrets ORDER BY name", "list secrets"));
+    return ReadAll(q, ReadSecret);
+  }
+
+  absl::Status DeleteSecret(const std::string& name) override {
+    std::string what = absl::StrCat("delete secret ", Quote(name));
+    ASSIGN_OR_RETURN(Query q, Prepare("DELETE FROM secrets WHERE name = ?", what));
+    q.Bind(name);
+    RETURN_IF_ERROR(q.Run());
+    if (sqlite3_changes(db_) == 0) {
+      return absl::NotFoundError(absl::StrCat("store: ", what, ": no such secret"));
+    }
+    return absl::OkStatus();
   }
 
   absl::Status PutBundleDeployment(const BundleDeploymentRecord& r) override {
@@ -837,10 +1017,24 @@ class SqliteTx final : public Tx {
     return q;
   }
 
-  static void BindCluster(Query& q, const ClusterRecord& r, const std::string& labels) {
-    q.Bind(r.id).Bind(r.name).Bind(labels).Bind(r.created).Bind(r.last_seen).Bind(r.agent_version);
-    q.Bind(r.cert_serial).Bind(r.cert_not_after).Bind(r.cert_pem).Bind(r.public_key_sha256);
-    q.Bind(r.registration_token_id).Bind(int64_t{r.revoked ? 1 : 0});
+  // A cluster's map columns as JSON, checked before anything is written.
+  struct ClusterJson {
+    std::string labels;
+    std::string annotations;
+  };
+  static absl::StatusOr<ClusterJson> EncodeCluster(const ClusterRecord& r, absl::string_view what) {
+    RETURN_IF_ERROR(CheckJsonObjectField(r.template_values_json, what, "template_values_json"));
+    ClusterJson json;
+    ASSIGN_OR_RETURN(json.labels, StringMapToJson(r.labels, what, "labels"));
+    ASSIGN_OR_RETURN(json.annotations, StringMapToJson(r.annotations, what, "annotations"));
+    return json;
+  }
+
+  static void BindCluster(Query& q, const ClusterRecord& r, const ClusterJson& json) {
+    q.Bind(r.id).Bind(r.name).Bind(json.labels).Bind(r.created).Bind(r.last_seen);
+    q.Bind(r.agent_version).Bind(r.cert_serial).Bind(r.cert_not_after).Bind(r.cert_pem);
+    q.Bind(r.public_key_sha256).Bind(r.registration_token_id).Bind(int64_t{r.revoked ? 1 : 0});
+    q.Bind(int64_t{r.paused ? 1 : 0}).Bind(r.template_values_json).Bind(json.annotations);
   }
 
   sqlite3* db_;
@@ -851,6 +1045,8 @@ class SqliteTx final : public Tx {
 #undef GITREPO_COLUMNS
 #undef BUNDLE_COLUMNS
 #undef CLUSTER_COLUMNS
+#undef CLUSTER_GROUP_COLUMNS
+#undef SECRET_COLUMNS
 #undef BUNDLE_DEPLOYMENT_COLUMNS
 #undef REGISTRATION_TOKEN_COLUMNS
 #undef API_TOKEN_COLUMNS
@@ -979,6 +1175,32 @@ absl::Status Migrate(sqlite3* db, const std::string& path) {
   }
 }
 
+// The store holds secrets: the database file and the files SQLite keeps
+// beside it must be readable by the manager's user only. SQLite creates the
+// database file with 0644 minus the umask, and its -wal, -shm and -journal
+// files with the database file's mode (set with fchmod, so the umask does not
+// matter). Setting the database file to 0600 right after it is opened, before
+// SQLite has written anything, therefore covers all of them; companions left
+// behind by an earlier process (a crash, an older manager) are set here too.
+// Any other mode is replaced by exactly 0600.
+absl::Status RestrictFileModes(const std::string& db_file) {
+  constexpr std::filesystem::perms kMode =
+      std::filesystem::perms::owner_read | std::filesystem::perms::owner_write;
+  for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
+    const std::string file = db_file + suffix;
+    std::error_code ec;
+    std::filesystem::file_status status = std::filesystem::status(file, ec);
+    if (status.type() == std::filesystem::file_type::not_found && *suffix != '\0') continue;
+    if (!ec && (status.permissions() & std::filesystem::perms::mask) == kMode) continue;
+    if (!ec) std::filesystem::permissions(file, kMode, std::filesystem::perm_options::replace, ec);
+    if (ec) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "store: make ", file, " readable by its owner only (mode 0600): ", ec.message()));
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path) {
@@ -1002,6 +1224,11 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string
     return fail(SqlResult{rc, sqlite3_errmsg(db.get()), {}}, "open");
   }
   sqlite3_extended_result_codes(db.get(), 1);
+  // Before anything is read or written (reading a WAL database creates -shm).
+  // SQLite's name for the file is absolute with symlinks resolved: the file it
+  // writes, and whose mode its -wal and -shm files copy.
+  const char* db_file = sqlite3_db_filename(db.get(), "main");
+  RETURN_IF_ERROR(RestrictFileModes(db_file != nullptr && *db_file != '\0' ? db_file : path));
   // First, so that a store another process is writing does not fail at once.
   SqlResult result = ExecSql(db.get(), "PRAGMA busy_timeout = 5000");
   if (result.rc != SQLITE_OK) return fail(result, "set busy_timeout on");

@@ -19,7 +19,9 @@ class SqliteStore : public Store {
   // SQLite's findings if it fails: a corrupt store is never re-created
   // silently), sets WAL, synchronous=NORMAL, busy_timeout, and applies pending
   // schema migrations. FailedPrecondition if the file's schema is newer than
-  // this binary knows.
+  // this binary knows. The store holds secrets: the file and its -wal/-shm
+  // companions are made mode 0600 whatever the umask (FailedPrecondition if
+  // that fails, e.g. the file belongs to another user).
   static absl::StatusOr<std::unique_ptr<SqliteStore>> Open(const std::string& path);
   ~SqliteStore() override;
 

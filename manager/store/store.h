@@ -54,6 +54,17 @@ class Tx {
       const std::string& name) = 0;
   virtual absl::StatusOr<std::vector<ClusterRecord>> ListClusters() = 0;
 
+  // ClusterGroups.
+  virtual absl::Status PutClusterGroup(const ClusterGroupRecord& r) = 0;  // insert or replace
+  virtual absl::StatusOr<std::vector<ClusterGroupRecord>> ListClusterGroups() = 0;
+  virtual absl::Status DeleteClusterGroup(const std::string& name) = 0;  // NotFound if missing
+
+  // Secrets (values may be binary).
+  virtual absl::Status PutSecret(const SecretRecord& r) = 0;  // insert or replace
+  virtual absl::StatusOr<std::optional<SecretRecord>> GetSecret(const std::string& name) = 0;
+  virtual absl::StatusOr<std::vector<SecretRecord>> ListSecrets() = 0;
+  virtual absl::Status DeleteSecret(const std::string& name) = 0;  // NotFound if missing
+
   // BundleDeployments, keyed by (bundle, cluster_id).
   virtual absl::Status PutBundleDeployment(const BundleDeploymentRecord& r) = 0;
   virtual absl::Status DeleteBundleDeployment(const std::string& bundle,

@@ -323,11 +323,11 @@ TEST_CASE("ApplyGitRepo refuses unknown fields and stores a valid GitRepo", "[co
           "GitRepo:13:21: spec.pollingIntervall: unknown field");
   }
   SECTION("a Fleet field not supported yet") {
-    const std::string later = absl::StrCat(good, "  webhookSecret: hook\n");
+    const std::string later = absl::StrCat(good, "  ociRegistrySecret: oci\n");
     const auto result = f.controller().ApplyGitRepo(later, "token:test");
     CHECK(result.status().code() == absl::StatusCode::kInvalidArgument);
     CHECK(std::string(result.status().message()) ==
-          "GitRepo:13:18: spec.webhookSecret: is a Fleet field this Flotilla version does not "
+          "GitRepo:13:22: spec.ociRegistrySecret: is a Fleet field this Flotilla version does not "
           "support yet (see docs/fleet-compat.md)");
   }
   SECTION("an unknown top-level field") {
@@ -1156,6 +1156,143 @@ TEST_CASE("A render error is not cleared by a cluster where the bundle renders",
   f.Register("c-us-2", "us-2", {{"env", "prod"}, {"region", "us"}});
   INFO("error after adding a us cluster: " << f.Bundle("apps-web").error);
   CHECK(absl::StartsWith(f.Bundle("apps-web").error, "render: "));
+}
+
+// --- ClusterGroups, Cluster settings, Secrets, deletion --------------------
+
+std::string GitRepoTargetingGroup(const std::string& repo_dir, const std::string& group) {
+  return absl::StrCat(
+      "apiVersion: fleet.cattle.io/v1alpha1\nkind: GitRepo\nmetadata:\n"
+      "  name: apps\nspec:\n  repo: ",
+      repo_dir, "\n  branch: main\n  targets:\n  - clusterGroup: ", group, "\n");
+}
+
+// Fleet: target/matcher — a clusterGroup target matches the clusters of a
+// ClusterGroup whose selector matches their labels; the group can be
+// created after the GitRepo, and changing it moves bundles.
+TEST_CASE("A clusterGroup target follows the ClusterGroup's selector", "[controller]") {
+  Fixture f;
+  f.RegisterFleet();
+  f.CommitApps();
+  Unwrap(f.controller().ApplyGitRepo(GitRepoTargetingGroup(f.repo().dir(), "eu"), "t"));
+  RequireOk(f.controller().SyncGitRepo("apps"));
+  CHECK(f.Placement().empty());  // no such group yet: no members
+
+  using Outcome = FleetController::ApplyOutcome;
+  const std::string eu =
+      "apiVersion: fleet.cattle.io/v1alpha1\nkind: ClusterGroup\nmetadata: {name: eu}\n"
+      "spec:\n  selector:\n    matchLabels: {region: eu}\n";
+  CHECK(Unwrap(f.controller().ApplyClusterGroup(eu, "token:a")) == Outcome::kCreated);
+  CHECK(f.Placement() == std::set<std::string>{"apps-db@c-eu-1", "apps-web@c-eu-1"});
+  CHECK(Unwrap(f.controller().ApplyClusterGroup(eu, "token:a")) == Outcome::kUnchanged);
+  CHECK(f.controller().ClusterGroupMembers("eu") == Ids{"prod-eu-1"});
+
+  const std::string us =
+      "apiVersion: fleet.cattle.io/v1alpha1\nkind: ClusterGroup\nmetadata: {name: eu}\n"
+      "spec:\n  selector:\n    matchLabels: {region: us}\n";
+  CHECK(Unwrap(f.controller().ApplyClusterGroup(us, "token:a")) == Outcome::kConfigured);
+  CHECK(f.Placement() == std::set<std::string>{"apps-db@c-us-1", "apps-db@c-us-2",
+                                               "apps-web@c-us-1", "apps-web@c-us-2"});
+
+  // Survives a restart.
+  f.Restart();
+  CHECK(f.controller().ClusterGroupMembers("eu") == Ids{"prod-us-1", "prod-us-2"});
+
+  RequireOk(f.controller().DeleteClusterGroup("eu", "token:a"));
+  CHECK(f.Placement().empty());
+  CHECK(f.controller().DeleteClusterGroup("eu", "token:a").code() == absl::StatusCode::kNotFound);
+}
+
+// Fleet: cluster_types.go — labels and paused set on the Cluster object.
+TEST_CASE("Applying a Cluster relabels it, and a paused cluster keeps what it has",
+          "[controller]") {
+  Fixture f;
+  f.RegisterFleet();
+  f.CommitApps();
+  f.ApplyAndSync();
+  REQUIRE(f.Placement().count("apps-web@c-dev-1") == 0);
+
+  using Outcome = FleetController::ApplyOutcome;
+  const std::string dev_to_prod =
+      "apiVersion: fleet.cattle.io/v1alpha1\nkind: Cluster\nmetadata:\n  name: dev-1\n"
+      "  labels: {env: prod}\n";
+  CHECK(Unwrap(f.controller().ApplyClusterSettings(dev_to_prod, "token:a")) ==
+        Outcome::kConfigured);
+  CHECK(f.Placement().count("apps-web@c-dev-1") == 1);
+  CHECK(Unwrap(f.controller().ApplyClusterSettings(dev_to_prod, "token:a")) == Outcome::kUnchanged);
+
+  // Paused: a new commit does not reach it; unpaused, it catches up.
+  const std::string paused =
+      "apiVersion: fleet.cattle.io/v1alpha1\nkind: Cluster\nmetadata:\n  name: dev-1\n"
+      "  labels: {env: prod}\nspec: {paused: true}\n";
+  Unwrap(f.controller().ApplyClusterSettings(paused, "token:a"));
+  const std::string old_id = f.BdsOn("c-dev-1").at("apps-web").deployment_id;
+  f.CommitApps("v2");
+  RequireOk(f.controller().SyncGitRepo("apps"));
+  CHECK(f.BdsOn("c-dev-1").at("apps-web").deployment_id == old_id);
+  CHECK(f.BdsOn("c-us-1").at("apps-web").deployment_id != old_id);
+  Unwrap(f.controller().ApplyClusterSettings(dev_to_prod, "token:a"));
+  CHECK(f.BdsOn("c-dev-1").at("apps-web").deployment_id ==
+        f.BdsOn("c-us-1").at("apps-web").deployment_id);
+
+  const std::string unknown =
+      "apiVersion: fleet.cattle.io/v1alpha1\nkind: Cluster\nmetadata: {name: nowhere}\n";
+  auto missing = f.controller().ApplyClusterSettings(unknown, "token:a");
+  CHECK(missing.status().code() == absl::StatusCode::kNotFound);
+  CHECK_THAT(std::string(missing.status().message()),
+             Catch::Matchers::Contains("flotilla token create --cluster nowhere"));
+}
+
+// GitRepo targetNamespace overrides every namespace (Fleet bundlereader).
+TEST_CASE("targetNamespace forces every bundle's namespace", "[controller]") {
+  Fixture f;
+  f.RegisterFleet();
+  f.CommitApps();
+  f.ApplyApps("  targetNamespace: forced\n");
+  RequireOk(f.controller().SyncGitRepo("apps"));
+  auto content = Unwrap(f.controller().Content(f.BdsOn("c-eu-1").at("apps-web").content_hash));
+  CHECK_THAT(content, Catch::Matchers::Contains("namespace: forced"));
+  CHECK_THAT(content, !Catch::Matchers::Contains("web-eu"));
+}
+
+TEST_CASE("Secrets are stored with their values, listed without, and audited by key",
+          "[controller]") {
+  Fixture f;
+  using Outcome = FleetController::ApplyOutcome;
+  const std::string secret =
+      "apiVersion: v1\nkind: Secret\nmetadata: {name: git-auth}\n"
+      "type: kubernetes.io/basic-auth\nstringData: {username: git, password: hunter2}\n";
+  CHECK(Unwrap(f.controller().ApplySecret(secret, "token:a")) == Outcome::kCreated);
+  CHECK(Unwrap(f.controller().ApplySecret(secret, "token:a")) == Outcome::kUnchanged);
+  auto listed = Unwrap(f.controller().SecretsWithoutValues());
+  REQUIRE(listed.size() == 1);
+  CHECK(listed[0].type == "basic-auth");
+  CHECK(listed[0].data.at("password").empty());
+  for (const auto& a : f.Audit()) CHECK_THAT(a.details, !Catch::Matchers::Contains("hunter2"));
+
+  // In use by a GitRepo: cannot be deleted.
+  f.CommitApps();
+  f.ApplyApps("  clientSecretName: git-auth\n");
+  auto in_use = f.controller().DeleteSecret("git-auth", "token:a");
+  CHECK(in_use.code() == absl::StatusCode::kFailedPrecondition);
+  CHECK(std::string(in_use.message()) == "secret \"git-auth\" is still used by gitrepo(s) apps");
+  CHECK(f.controller().DeleteSecret("other", "token:a").code() == absl::StatusCode::kNotFound);
+}
+
+TEST_CASE("Deleting a GitRepo removes its bundles from every cluster", "[controller]") {
+  Fixture f;
+  f.RegisterFleet();
+  f.CommitApps();
+  f.ApplyAndSync();
+  REQUIRE_FALSE(f.Placement().empty());
+  f.TakeNotifications();
+  RequireOk(f.controller().DeleteGitRepo("apps", "token:a"));
+  CHECK(f.Placement().empty());
+  CHECK(f.controller().Bundles().empty());
+  CHECK(f.StoredBundles().empty());
+  CHECK_FALSE(f.StoredGitRepo("apps").has_value());
+  CHECK_FALSE(f.TakeNotifications().empty());
+  CHECK(f.controller().DeleteGitRepo("apps", "token:a").code() == absl::StatusCode::kNotFound);
 }
 
 }  // namespace

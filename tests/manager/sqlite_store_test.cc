@@ -2,12 +2,15 @@
 
 #include <sqlite3.h>
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/types.h>
 
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <map>
 #include <memory>
@@ -216,7 +219,25 @@ TEST_CASE("Every record type round-trips with every field, including infinite ti
   cluster.public_key_sha256 = "keyhash";
   cluster.registration_token_id = "tok-1";
   cluster.revoked = true;
+  cluster.paused = true;
+  cluster.template_values_json = R"({"replicas":3,"region":{"name":"eu"}})";
+  cluster.annotations = {{"owner", "team-a"}, {"note", "line 1\nline 2"}};
   ClusterRecord cluster_1 = MakeCluster("c-1", "dev");
+
+  ClusterGroupRecord group;
+  group.name = "prod";
+  group.selector_json = R"({"matchLabels":{"env":"prod"}})";
+  group.labels = {{"tier", "gold"}};
+  group.spec_yaml = "kind: ClusterGroup\n";
+  group.created = kT0;
+  group.updated = absl::InfiniteFuture();
+
+  SecretRecord secret;
+  secret.name = "git-auth";
+  secret.type = "basic-auth";
+  secret.data = {{"username", "bot"}, {"password", std::string("p\0w\xff", 4)}};
+  secret.created = kT0;
+  secret.updated = kT0 + absl::Seconds(1);
 
   BundleDeploymentRecord deployment;
   deployment.bundle = "repo-b-app";
@@ -279,6 +300,8 @@ TEST_CASE("Every record type round-trips with every field, including infinite ti
                 if (auto s = tx.PutContent(empty_content); !s.ok()) return s;
                 if (auto s = tx.InsertCluster(cluster); !s.ok()) return s;
                 if (auto s = tx.InsertCluster(cluster_1); !s.ok()) return s;
+                if (auto s = tx.PutClusterGroup(group); !s.ok()) return s;
+                if (auto s = tx.PutSecret(secret); !s.ok()) return s;
                 if (auto s = tx.PutBundleDeployment(deployment); !s.ok()) return s;
                 if (auto s = tx.PutBundleDeployment(deployment_a); !s.ok()) return s;
                 if (auto s = tx.InsertRegistrationToken(token); !s.ok()) return s;
@@ -344,6 +367,9 @@ TEST_CASE("Every record type round-trips with every field, including infinite ti
     CHECK((*clusters)[0].labels.empty());
     CHECK((*clusters)[0].last_seen == absl::InfinitePast());
     CHECK_FALSE((*clusters)[0].revoked);
+    CHECK_FALSE((*clusters)[0].paused);
+    CHECK((*clusters)[0].template_values_json == "{}");
+    CHECK((*clusters)[0].annotations.empty());
     const ClusterRecord& c = (*clusters)[1];
     CHECK(c.id == "c-2");
     CHECK(c.name == "prod-eu");
@@ -357,10 +383,37 @@ TEST_CASE("Every record type round-trips with every field, including infinite ti
     CHECK(c.public_key_sha256 == "keyhash");
     CHECK(c.registration_token_id == "tok-1");
     CHECK(c.revoked);
+    CHECK(c.paused);
+    CHECK(c.template_values_json == R"({"replicas":3,"region":{"name":"eu"}})");
+    CHECK(c.annotations == Labels{{"owner", "team-a"}, {"note", "line 1\nline 2"}});
     auto by_name = tx.GetClusterByName("prod-eu");
     REQUIRE(by_name.ok());
     REQUIRE(by_name->has_value());
     CHECK((*by_name)->id == "c-2");
+    CHECK((*by_name)->paused);
+    CHECK((*by_name)->annotations == c.annotations);
+
+    auto groups = tx.ListClusterGroups();
+    REQUIRE(groups.ok());
+    REQUIRE(groups->size() == 1);
+    const ClusterGroupRecord& g = (*groups)[0];
+    CHECK(g.name == "prod");
+    CHECK(g.selector_json == R"({"matchLabels":{"env":"prod"}})");
+    CHECK(g.labels == Labels{{"tier", "gold"}});
+    CHECK(g.spec_yaml == "kind: ClusterGroup\n");
+    CHECK(g.created == kT0);
+    CHECK(g.updated == absl::InfiniteFuture());
+
+    auto got_secret = tx.GetSecret("git-auth");
+    REQUIRE(got_secret.ok());
+    REQUIRE(got_secret->has_value());
+    const SecretRecord& sec = **got_secret;
+    CHECK(sec.name == "git-auth");
+    CHECK(sec.type == "basic-auth");
+    CHECK(sec.data == std::map<std::string, std::string>{{"username", "bot"},
+                                                         {"password", std::string("p\0w\xff", 4)}});
+    CHECK(sec.created == kT0);
+    CHECK(sec.updated == kT0 + absl::Seconds(1));
     auto by_id = tx.GetCluster("c-1");
     REQUIRE(by_id.ok());
     REQUIRE(by_id->has_value());
@@ -456,6 +509,9 @@ TEST_CASE("Puts replace rows, UpdateCluster needs an existing cluster, deletes r
                 if (auto s = tx.InsertCluster(c); !s.ok()) return s;
                 c.name = "renamed";
                 c.labels = {{"k", "v"}};
+                c.paused = true;
+                c.template_values_json = R"({"size":"large"})";
+                c.annotations = {{"a", "1"}};
                 return tx.UpdateCluster(c);
               })
               .ok());
@@ -478,6 +534,9 @@ TEST_CASE("Puts replace rows, UpdateCluster needs an existing cluster, deletes r
                 REQUIRE(cluster->has_value());
                 CHECK((*cluster)->name == "renamed");
                 CHECK((*cluster)->labels == Labels{{"k", "v"}});
+                CHECK((*cluster)->paused);
+                CHECK((*cluster)->template_values_json == R"({"size":"large"})");
+                CHECK((*cluster)->annotations == Labels{{"a", "1"}});
                 CHECK_FALSE(tx.GetClusterByName("one").value().has_value());
                 return absl::OkStatus();
               })
@@ -928,6 +987,627 @@ TEST_CASE("A Read callback cannot modify the store", "[store]") {
   REQUIRE(store
               ->Read([](Tx& tx) -> absl::Status {
                 CHECK(tx.ListGitRepos().value().empty());
+                return absl::OkStatus();
+              })
+              .ok());
+}
+
+// Operator-set cluster fields (paused, templateValues, annotations) are
+// written by InsertCluster and UpdateCluster and read back by GetCluster,
+// GetClusterByName and ListClusters; an update can also clear them again.
+TEST_CASE("Cluster pause, template values and annotations round-trip through insert and update",
+          "[store]") {
+  ScratchDir dir;
+  auto store = OpenOrDie(dir.Sub("store.db"));
+  ClusterRecord cluster = MakeCluster("c-1", "edge");
+  cluster.paused = true;
+  cluster.template_values_json = R"({"ingress":{"host":"edge.example"}})";
+  cluster.annotations = {{"example.com/owner", "ops"}};
+  REQUIRE(store->Write([&](Tx& tx) { return tx.InsertCluster(cluster); }).ok());
+
+  auto read_back = [&](const std::function<void(const ClusterRecord&)>& check) {
+    REQUIRE(store
+                ->Read([&](Tx& tx) -> absl::Status {
+                  auto by_id = tx.GetCluster("c-1");
+                  REQUIRE(by_id.ok());
+                  REQUIRE(by_id->has_value());
+                  check(**by_id);
+                  auto by_name = tx.GetClusterByName("edge");
+                  REQUIRE(by_name.ok());
+                  REQUIRE(by_name->has_value());
+                  check(**by_name);
+                  auto all = tx.ListClusters();
+                  REQUIRE(all.ok());
+                  REQUIRE(all->size() == 1);
+                  check((*all)[0]);
+                  return absl::OkStatus();
+                })
+                .ok());
+  };
+  read_back([](const ClusterRecord& c) {
+    CHECK(c.paused);
+    CHECK(c.template_values_json == R"({"ingress":{"host":"edge.example"}})");
+    CHECK(c.annotations == Labels{{"example.com/owner", "ops"}});
+  });
+
+  cluster.paused = false;
+  cluster.template_values_json = "{}";
+  cluster.annotations.clear();
+  REQUIRE(store->Write([&](Tx& tx) { return tx.UpdateCluster(cluster); }).ok());
+  read_back([](const ClusterRecord& c) {
+    CHECK_FALSE(c.paused);
+    CHECK(c.template_values_json == "{}");
+    CHECK(c.annotations.empty());
+  });
+}
+
+// templateValues must be a JSON object: anything else is refused with
+// InvalidArgument before it is written (so it cannot break later reads).
+TEST_CASE("Cluster template values that are not a JSON object are refused", "[store]") {
+  ScratchDir dir;
+  auto store = OpenOrDie(dir.Sub("store.db"));
+  REQUIRE(store->Write([](Tx& tx) { return tx.InsertCluster(MakeCluster("c-1", "edge")); }).ok());
+  for (const char* bad : {"", "[1,2]", "\"text\"", "{\"a\":", "null"}) {
+    INFO("template_values_json = " << bad);
+    ClusterRecord other = MakeCluster("c-2", "other");
+    other.template_values_json = bad;
+    absl::Status insert = store->Write([&](Tx& tx) { return tx.InsertCluster(other); });
+    CHECK(insert.code() == absl::StatusCode::kInvalidArgument);
+    CHECK(insert.message() ==
+          "store: insert cluster \"other\" (id \"c-2\"): template_values_json is not a JSON "
+          "object");
+    ClusterRecord edge = MakeCluster("c-1", "edge");
+    edge.template_values_json = bad;
+    absl::Status update = store->Write([&](Tx& tx) { return tx.UpdateCluster(edge); });
+    CHECK(update.code() == absl::StatusCode::kInvalidArgument);
+    CHECK(update.message() ==
+          "store: update cluster \"c-1\": template_values_json is not a JSON object");
+  }
+  REQUIRE(store
+              ->Read([](Tx& tx) -> absl::Status {
+                auto clusters = tx.ListClusters();
+                REQUIRE(clusters.ok());
+                REQUIRE(clusters->size() == 1);
+                CHECK((*clusters)[0].template_values_json == "{}");
+                return absl::OkStatus();
+              })
+              .ok());
+}
+
+// ClusterGroups come back ordered by name, a put replaces the whole row, an
+// empty selector ("" = null) and empty labels round-trip, and deleting a group
+// that does not exist is NotFound naming it.
+TEST_CASE("ClusterGroups list by name, are replaced by put, and deleting a missing one fails",
+          "[store]") {
+  ScratchDir dir;
+  auto store = OpenOrDie(dir.Sub("store.db"));
+  ClusterGroupRecord beta;
+  beta.name = "beta";
+  beta.selector_json = R"({"matchLabels":{"env":"beta"}})";
+  beta.labels = {{"team", "a"}};
+  beta.spec_yaml = "v1";
+  beta.created = kT0;
+  beta.updated = kT0;
+  ClusterGroupRecord alpha;
+  alpha.name = "alpha";
+  REQUIRE(store
+              ->Write([&](Tx& tx) -> absl::Status {
+                if (auto s = tx.PutClusterGroup(beta); !s.ok()) return s;
+                return tx.PutClusterGroup(alpha);
+              })
+              .ok());
+
+  beta.selector_json = R"({"matchExpressions":[{"key":"env","operator":"Exists"}]})";
+  beta.labels.clear();
+  beta.spec_yaml = "v2";
+  beta.updated = kT0 + absl::Minutes(1);
+  REQUIRE(store->Write([&](Tx& tx) { return tx.PutClusterGroup(beta); }).ok());
+
+  REQUIRE(store
+              ->Read([&](Tx& tx) -> absl::Status {
+                auto groups = tx.ListClusterGroups();
+                REQUIRE(groups.ok());
+                REQUIRE(groups->size() == 2);
+                const ClusterGroupRecord& a = (*groups)[0];
+                CHECK(a.name == "alpha");
+                CHECK(a.selector_json.empty());
+                CHECK(a.labels.empty());
+                CHECK(a.spec_yaml.empty());
+                CHECK(a.created == absl::InfinitePast());
+                const ClusterGroupRecord& b = (*groups)[1];
+                CHECK(b.name == "beta");
+                CHECK(b.selector_json == beta.selector_json);
+                CHECK(b.labels.empty());
+                CHECK(b.spec_yaml == "v2");
+                CHECK(b.created == kT0);
+                CHECK(b.updated == kT0 + absl::Minutes(1));
+                return absl::OkStatus();
+              })
+              .ok());
+
+  ClusterGroupRecord bad;
+  bad.name = "bad";
+  bad.selector_json = "[]";
+  absl::Status invalid = store->Write([&](Tx& tx) { return tx.PutClusterGroup(bad); });
+  CHECK(invalid.code() == absl::StatusCode::kInvalidArgument);
+  CHECK(invalid.message() ==
+        "store: put cluster group \"bad\": selector_json is not a JSON object");
+
+  REQUIRE(store->Write([](Tx& tx) { return tx.DeleteClusterGroup("alpha"); }).ok());
+  absl::Status missing = store->Write([](Tx& tx) { return tx.DeleteClusterGroup("alpha"); });
+  CHECK(missing.code() == absl::StatusCode::kNotFound);
+  CHECK(missing.message() == "store: delete cluster group \"alpha\": no such cluster group");
+  REQUIRE(store
+              ->Read([](Tx& tx) -> absl::Status {
+                auto groups = tx.ListClusterGroups();
+                REQUIRE(groups.ok());
+                REQUIRE(groups->size() == 1);
+                CHECK((*groups)[0].name == "beta");
+                return absl::OkStatus();
+              })
+              .ok());
+}
+
+// Secret values are arbitrary bytes: NUL bytes, bytes that are not UTF-8, an
+// empty value and a secret with no keys all come back exactly; on disk each
+// value is base64 inside data_json, never the plain value.
+TEST_CASE("Secrets round-trip byte for byte, including NUL bytes and empty data", "[store]") {
+  ScratchDir dir;
+  const std::string path = dir.Sub("store.db");
+  auto store = OpenOrDie(path);
+  std::string every_byte;
+  for (int i = 0; i < 256; ++i) every_byte.push_back(static_cast<char>(i));
+  SecretRecord ssh;
+  ssh.name = "ssh";
+  ssh.type = "ssh-auth";
+  ssh.data = {{"ssh-privatekey", std::string("\0\0key\0", 6)},
+              {"known_hosts", "github.com ssh-ed25519 AAAA\n"},
+              {"every-byte", every_byte},
+              {"empty", ""}};
+  ssh.created = kT0;
+  ssh.updated = kT0;
+  SecretRecord empty;
+  empty.name = "empty";
+  empty.type = "generic";
+  SecretRecord basic;
+  basic.name = "basic";
+  basic.type = "basic-auth";
+  basic.data = {{"password", "hunter2"}};
+  REQUIRE(store
+              ->Write([&](Tx& tx) -> absl::Status {
+                for (const SecretRecord* s : {&ssh, &empty, &basic}) {
+                  if (auto status = tx.PutSecret(*s); !status.ok()) return status;
+                }
+                return absl::OkStatus();
+              })
+              .ok());
+
+  REQUIRE(store
+              ->Read([&](Tx& tx) -> absl::Status {
+                auto got = tx.GetSecret("ssh");
+                REQUIRE(got.ok());
+                REQUIRE(got->has_value());
+                CHECK((*got)->type == "ssh-auth");
+                CHECK((*got)->data == ssh.data);
+                CHECK((*got)->data.at("ssh-privatekey").size() == 6);
+                CHECK((*got)->data.at("every-byte") == every_byte);
+                CHECK((*got)->created == kT0);
+                auto missing = tx.GetSecret("nope");
+                REQUIRE(missing.ok());
+                CHECK_FALSE(missing->has_value());
+
+                auto all = tx.ListSecrets();
+                REQUIRE(all.ok());
+                REQUIRE(all->size() == 3);
+                CHECK((*all)[0].name == "basic");
+                CHECK((*all)[1].name == "empty");
+                CHECK((*all)[1].type == "generic");
+                CHECK((*all)[1].data.empty());
+                CHECK((*all)[2].name == "ssh");
+                CHECK((*all)[2].data == ssh.data);
+                return absl::OkStatus();
+              })
+              .ok());
+  CHECK(QueryWithSecondConnection(path, "SELECT data_json FROM secrets WHERE name = 'basic'") ==
+        R"({"password":"aHVudGVyMg=="})");
+}
+
+// A put replaces the whole secret (keys it no longer has are gone); deleting
+// removes it, and deleting a secret that does not exist is NotFound naming it.
+TEST_CASE("PutSecret replaces the secret and deleting a missing secret fails", "[store]") {
+  ScratchDir dir;
+  auto store = OpenOrDie(dir.Sub("store.db"));
+  SecretRecord secret;
+  secret.name = "repo-creds";
+  secret.type = "basic-auth";
+  secret.data = {{"username", "u"}, {"password", "old"}};
+  REQUIRE(store->Write([&](Tx& tx) { return tx.PutSecret(secret); }).ok());
+  secret.type = "generic";
+  secret.data = {{"token", "new"}};
+  secret.updated = kT0;
+  REQUIRE(store->Write([&](Tx& tx) { return tx.PutSecret(secret); }).ok());
+  REQUIRE(store
+              ->Read([](Tx& tx) -> absl::Status {
+                auto got = tx.GetSecret("repo-creds");
+                REQUIRE(got.ok());
+                REQUIRE(got->has_value());
+                CHECK((*got)->type == "generic");
+                CHECK((*got)->data == std::map<std::string, std::string>{{"token", "new"}});
+                CHECK((*got)->updated == kT0);
+                CHECK(tx.ListSecrets().value().size() == 1);
+                return absl::OkStatus();
+              })
+              .ok());
+
+  REQUIRE(store->Write([](Tx& tx) { return tx.DeleteSecret("repo-creds"); }).ok());
+  absl::Status missing = store->Write([](Tx& tx) { return tx.DeleteSecret("repo-creds"); });
+  CHECK(missing.code() == absl::StatusCode::kNotFound);
+  CHECK(missing.message() == "store: delete secret \"repo-creds\": no such secret");
+  REQUIRE(store
+              ->Read([](Tx& tx) -> absl::Status {
+                CHECK_FALSE(tx.GetSecret("repo-creds").value().has_value());
+                CHECK(tx.ListSecrets().value().empty());
+                return absl::OkStatus();
+              })
+              .ok());
+}
+
+// However a secret write fails (written from a Read callback, a key that is not
+// UTF-8, SQLite refusing the row), the message names the secret but never
+// contains its values, plain or base64.
+TEST_CASE("Errors from failed secret writes never contain the secret's values", "[store]") {
+  ScratchDir dir;
+  const std::string path = dir.Sub("store.db");
+  auto store = OpenOrDie(path);
+  const std::string value = "s3cr3t-hunter2-value";
+  const std::string value_base64 = "czNjcjN0LWh1bnRlcjItdmFsdWU=";
+  SecretRecord secret;
+  secret.name = "creds";
+  secret.type = "generic";
+  secret.data = {{"password", value}};
+  auto check_clean = [&](const absl::Status& status) {
+    INFO(status.ToString());
+    CHECK_FALSE(status.ok());
+    CHECK_THAT(std::string(status.message()), Catch::Contains("secret \"creds\""));
+    CHECK_THAT(std::string(status.message()), !Catch::Contains(value));
+    CHECK_THAT(std::string(status.message()), !Catch::Contains(value_base64));
+    CHECK_THAT(std::string(status.message()), !Catch::Contains("hunter2"));
+  };
+
+  absl::Status from_read = store->Read([&](Tx& tx) { return tx.PutSecret(secret); });
+  CHECK(from_read.code() == absl::StatusCode::kFailedPrecondition);
+  check_clean(from_read);
+
+  SecretRecord bad_key = secret;
+  bad_key.data["bad\xff"] = value;
+  absl::Status not_utf8 = store->Write([&](Tx& tx) { return tx.PutSecret(bad_key); });
+  CHECK(not_utf8.code() == absl::StatusCode::kInvalidArgument);
+  CHECK(not_utf8.message() ==
+        "store: put secret \"creds\": data key \"bad\\xff\" is not valid UTF-8");
+  check_clean(not_utf8);
+
+  ExecWithSecondConnection(path,
+                           "CREATE TRIGGER refuse_secrets BEFORE INSERT ON secrets BEGIN"
+                           " SELECT RAISE(ABORT, 'refused by trigger'); END;");
+  absl::Status refused = store->Write([&](Tx& tx) { return tx.PutSecret(secret); });
+  CHECK(refused.code() == absl::StatusCode::kFailedPrecondition);
+  CHECK(refused.message() == "store: put secret \"creds\": refused by trigger");
+  check_clean(refused);
+
+  REQUIRE(store
+              ->Read([](Tx& tx) -> absl::Status {
+                CHECK(tx.ListSecrets().value().empty());
+                return absl::OkStatus();
+              })
+              .ok());
+}
+
+// A JSON column of the clusters, cluster_groups or secrets table that was
+// changed behind the store's back into something it cannot be is DataLoss
+// naming the column (and, for secrets, the key, never the value).
+TEST_CASE("Corrupt JSON in cluster, cluster group and secret columns is DataLoss naming the column",
+          "[store]") {
+  ScratchDir dir;
+  const std::string path = dir.Sub("store.db");
+  auto store = OpenOrDie(path);
+  ClusterGroupRecord group;
+  group.name = "g";
+  SecretRecord secret;
+  secret.name = "s";
+  secret.data = {{"password", "x"}};
+  REQUIRE(store
+              ->Write([&](Tx& tx) -> absl::Status {
+                if (auto s = tx.InsertCluster(MakeCluster("c-1", "n")); !s.ok()) return s;
+                if (auto s = tx.PutClusterGroup(group); !s.ok()) return s;
+                return tx.PutSecret(secret);
+              })
+              .ok());
+
+  struct Corruption {
+    std::string sql;
+    std::function<absl::Status(Tx&)> read;
+    std::string message;
+  };
+  const std::vector<Corruption> corruptions = {
+      {"UPDATE clusters SET template_values_json = '[1]'",
+       [](Tx& tx) { return tx.ListClusters().status(); },
+       "store: list clusters: column template_values_json is not a JSON object"},
+      {"UPDATE clusters SET template_values_json = ''",
+       [](Tx& tx) { return tx.GetCluster("c-1").status(); },
+       "store: get cluster \"c-1\": column template_values_json is not a JSON object"},
+      {"UPDATE clusters SET annotations_json = 'nope'",
+       [](Tx& tx) { return tx.GetClusterByName("n").status(); },
+       "store: get cluster by name \"n\": column annotations_json is not a JSON object"},
+      {"UPDATE clusters SET annotations_json = '{\"a\":1}'",
+       [](Tx& tx) { return tx.ListClusters().status(); },
+       "store: list clusters: column annotations_json key \"a\" is not a string"},
+      {"UPDATE cluster_groups SET selector_json = '\"x\"'",
+       [](Tx& tx) { return tx.ListClusterGroups().status(); },
+       "store: list cluster groups: column selector_json is not a JSON object"},
+      {"UPDATE cluster_groups SET labels_json = '[]'",
+       [](Tx& tx) { return tx.ListClusterGroups().status(); },
+       "store: list cluster groups: column labels_json is not a JSON object"},
+      {"UPDATE secrets SET data_json = '{\"password\":\"%hunter2%\"}'",
+       [](Tx& tx) { return tx.GetSecret("s").status(); },
+       "store: get secret \"s\": column data_json key \"password\" is not base64"},
+      {"UPDATE secrets SET data_json = '{\"password\":7}'",
+       [](Tx& tx) { return tx.ListSecrets().status(); },
+       "store: list secrets: column data_json key \"password\" is not a string"},
+      {"UPDATE secrets SET data_json = 'hunter2'", [](Tx& tx) { return tx.ListSecrets().status(); },
+       "store: list secrets: column data_json is not a JSON object"},
+  };
+  const std::string restore =
+      "UPDATE clusters SET template_values_json = '{}', annotations_json = '{}';"
+      "UPDATE cluster_groups SET selector_json = '', labels_json = '{}';"
+      "UPDATE secrets SET data_json = '{}';";
+  for (const Corruption& corruption : corruptions) {
+    INFO(corruption.sql);
+    ExecWithSecondConnection(path, restore + corruption.sql);
+    absl::Status status = store->Read(corruption.read);
+    CHECK(status.code() == absl::StatusCode::kDataLoss);
+    CHECK(status.message() == corruption.message);
+  }
+}
+
+// The schema of version 1 exactly as migration 1 shipped it (kMigrations[0]
+// in sqlite_store.cc, which is never edited), to build a store as an older
+// manager left it.
+constexpr const char* kSchemaVersion1 = R"sql(
+CREATE TABLE gitrepos (
+  name TEXT PRIMARY KEY NOT NULL,
+  spec_yaml TEXT NOT NULL,
+  generation INTEGER NOT NULL,
+  "commit" TEXT NOT NULL,
+  applied_commit TEXT NOT NULL,
+  error TEXT NOT NULL,
+  last_fetch_ms INTEGER NOT NULL
+);
+CREATE TABLE bundles (
+  name TEXT PRIMARY KEY NOT NULL,
+  gitrepo TEXT NOT NULL,
+  path TEXT NOT NULL,
+  "commit" TEXT NOT NULL,
+  labels_json TEXT NOT NULL,
+  spec_json TEXT NOT NULL,
+  resources_json TEXT NOT NULL,
+  error TEXT NOT NULL
+);
+CREATE INDEX bundles_by_gitrepo ON bundles (gitrepo);
+CREATE TABLE contents (
+  hash TEXT PRIMARY KEY NOT NULL,
+  data BLOB NOT NULL
+);
+CREATE TABLE clusters (
+  id TEXT PRIMARY KEY NOT NULL,
+  name TEXT NOT NULL UNIQUE,
+  labels_json TEXT NOT NULL,
+  created_ms INTEGER NOT NULL,
+  last_seen_ms INTEGER NOT NULL,
+  agent_version TEXT NOT NULL,
+  cert_serial TEXT NOT NULL,
+  cert_not_after_ms INTEGER NOT NULL,
+  cert_pem TEXT NOT NULL,
+  public_key_sha256 TEXT NOT NULL,
+  registration_token_id TEXT NOT NULL,
+  revoked INTEGER NOT NULL
+);
+CREATE TABLE bundle_deployments (
+  bundle TEXT NOT NULL,
+  cluster_id TEXT NOT NULL,
+  deployment_id TEXT NOT NULL,
+  content_hash TEXT NOT NULL,
+  options_json TEXT NOT NULL,
+  applied_deployment_id TEXT NOT NULL,
+  state INTEGER NOT NULL,
+  message TEXT NOT NULL,
+  status_json TEXT NOT NULL,
+  status_time_ms INTEGER NOT NULL,
+  PRIMARY KEY (bundle, cluster_id)
+);
+CREATE INDEX bundle_deployments_by_cluster_id ON bundle_deployments (cluster_id);
+CREATE TABLE registration_tokens (
+  id TEXT PRIMARY KEY NOT NULL,
+  secret_sha256 TEXT NOT NULL,
+  created_by TEXT NOT NULL,
+  created_ms INTEGER NOT NULL,
+  expires_ms INTEGER NOT NULL,
+  max_uses INTEGER NOT NULL,
+  uses INTEGER NOT NULL,
+  revoked_at_ms INTEGER NOT NULL,
+  labels_json TEXT NOT NULL,
+  cluster_name TEXT NOT NULL
+);
+CREATE TABLE api_tokens (
+  id TEXT PRIMARY KEY NOT NULL,
+  secret_sha256 TEXT NOT NULL,
+  role TEXT NOT NULL,
+  description TEXT NOT NULL,
+  created_ms INTEGER NOT NULL,
+  expires_ms INTEGER NOT NULL,
+  last_used_ms INTEGER NOT NULL,
+  revoked_at_ms INTEGER NOT NULL
+);
+CREATE TABLE audit_events (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  time_ms INTEGER NOT NULL,
+  actor TEXT NOT NULL,
+  action TEXT NOT NULL,
+  resource TEXT NOT NULL,
+  outcome TEXT NOT NULL,
+  details TEXT NOT NULL
+);
+)sql";
+
+// A data dir written by a manager at schema version 1 migrates to the latest
+// version on open: its clusters keep every field and get the defaults for the
+// new ones (not paused, template values "{}", no annotations), the new fields
+// can then be set, and cluster groups and secrets can be stored.
+TEST_CASE("A version 1 store migrates on open and its clusters keep their data", "[store]") {
+  ScratchDir dir;
+  const std::string path = dir.Sub("store.db");
+  {
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+                            nullptr) == SQLITE_OK);
+    sqlite3_close(db);
+  }
+  ExecWithSecondConnection(
+      path, std::string(kSchemaVersion1) +
+                "PRAGMA user_version = 1;"
+                "INSERT INTO clusters VALUES ('c-1', 'prod', '{\"env\":\"prod\"}', 1700000000123,"
+                " 1700000060000, '0.1.0', '0a1b', 1700086400123, 'PEM', 'keyhash', 'tok-1', 1);"
+                "INSERT INTO gitrepos VALUES ('r', 'spec', 4, 'c0ffee', 'c0ffee', '', 0);");
+  REQUIRE(QueryWithSecondConnection(path, "PRAGMA user_version") == "1");
+
+  auto store = OpenOrDie(path);
+  CHECK(SqliteStore::LatestSchemaVersion() == 2);
+  CHECK(store->SchemaVersionForTest() == 2);
+  REQUIRE(store
+              ->Read([](Tx& tx) -> absl::Status {
+                auto got = tx.GetCluster("c-1");
+                REQUIRE(got.ok());
+                REQUIRE(got->has_value());
+                const ClusterRecord& c = **got;
+                CHECK(c.name == "prod");
+                CHECK(c.labels == Labels{{"env", "prod"}});
+                CHECK(c.created == kT0);
+                CHECK(c.last_seen == absl::FromUnixMillis(1700000060000));
+                CHECK(c.agent_version == "0.1.0");
+                CHECK(c.cert_serial == "0a1b");
+                CHECK(c.cert_not_after == kT0 + absl::Hours(24));
+                CHECK(c.cert_pem == "PEM");
+                CHECK(c.public_key_sha256 == "keyhash");
+                CHECK(c.registration_token_id == "tok-1");
+                CHECK(c.revoked);
+                CHECK_FALSE(c.paused);
+                CHECK(c.template_values_json == "{}");
+                CHECK(c.annotations.empty());
+                auto repo = tx.GetGitRepo("r");
+                REQUIRE(repo.ok());
+                REQUIRE(repo->has_value());
+                CHECK((*repo)->generation == 4);
+                CHECK(tx.ListClusterGroups().value().empty());
+                CHECK(tx.ListSecrets().value().empty());
+                return absl::OkStatus();
+              })
+              .ok());
+
+  REQUIRE(store
+              ->Write([](Tx& tx) -> absl::Status {
+                ClusterRecord c = tx.GetCluster("c-1").value().value();
+                c.paused = true;
+                c.annotations = {{"a", "b"}};
+                if (auto s = tx.UpdateCluster(c); !s.ok()) return s;
+                ClusterGroupRecord group;
+                group.name = "g";
+                if (auto s = tx.PutClusterGroup(group); !s.ok()) return s;
+                SecretRecord secret;
+                secret.name = "s";
+                return tx.PutSecret(secret);
+              })
+              .ok());
+  store.reset();
+
+  // Reopening runs no migration again and keeps the new data.
+  store = OpenOrDie(path);
+  CHECK(store->SchemaVersionForTest() == 2);
+  REQUIRE(store
+              ->Read([](Tx& tx) -> absl::Status {
+                auto c = tx.GetCluster("c-1").value().value();
+                CHECK(c.paused);
+                CHECK(c.annotations == Labels{{"a", "b"}});
+                CHECK(c.cert_pem == "PEM");
+                CHECK(tx.ListClusterGroups().value().size() == 1);
+                CHECK(tx.ListSecrets().value().size() == 1);
+                return absl::OkStatus();
+              })
+              .ok());
+}
+
+// Sets the process umask for the life of the object.
+class ScopedUmask {
+ public:
+  explicit ScopedUmask(mode_t mask) : previous_(umask(mask)) {}
+  ~ScopedUmask() { umask(previous_); }
+  ScopedUmask(const ScopedUmask&) = delete;
+  ScopedUmask& operator=(const ScopedUmask&) = delete;
+
+ private:
+  mode_t previous_;
+};
+
+// The permission bits of `path`, or -1 if it cannot be stat'ed.
+int ModeOf(const std::string& path) {
+  struct stat st {};
+  if (stat(path.c_str(), &st) != 0) return -1;
+  return static_cast<int>(st.st_mode & 07777);
+}
+
+// The store holds secrets: even with a umask that lets everyone read new
+// files, the database and its -wal and -shm files are created mode 0600.
+TEST_CASE("A new store file and its WAL and shared-memory files are mode 0600 whatever the umask",
+          "[store]") {
+  ScopedUmask open_umask(0);
+  ScratchDir dir;
+  const std::string path = dir.Sub("store.db");
+  auto store = OpenOrDie(path);
+  SecretRecord secret;
+  secret.name = "s";
+  secret.data = {{"password", "hunter2"}};
+  REQUIRE(store->Write([&](Tx& tx) { return tx.PutSecret(secret); }).ok());
+  REQUIRE(std::filesystem::exists(path + "-wal"));
+  REQUIRE(std::filesystem::exists(path + "-shm"));
+  CHECK(ModeOf(path) == 0600);
+  CHECK(ModeOf(path + "-wal") == 0600);
+  CHECK(ModeOf(path + "-shm") == 0600);
+}
+
+// A store an older manager left readable by others, with the WAL file a
+// crash left beside it, is set to 0600 when opened, before anything is read;
+// the rows in that WAL are still there.
+TEST_CASE("Opening a store readable by others makes it and its WAL file mode 0600", "[store]") {
+  ScratchDir dir;
+  const std::string live = dir.Sub("live.db");
+  const std::string path = dir.Sub("store.db");
+  {
+    // Copying the files of an open store whose last commit is still only in
+    // its WAL is what a crash leaves behind.
+    auto store = OpenOrDie(live);
+    REQUIRE(store->Write([](Tx& tx) { return tx.PutGitRepo(Repo("r")); }).ok());
+    REQUIRE(std::filesystem::copy_file(live, path));
+    REQUIRE(std::filesystem::copy_file(live + "-wal", path + "-wal"));
+  }
+  REQUIRE(chmod(path.c_str(), 0644) == 0);
+  REQUIRE(chmod((path + "-wal").c_str(), 0666) == 0);
+  REQUIRE(std::filesystem::file_size(path + "-wal") > 0);
+
+  auto store = OpenOrDie(path);
+  CHECK(ModeOf(path) == 0600);
+  CHECK(ModeOf(path + "-wal") == 0600);
+  CHECK(ModeOf(path + "-shm") == 0600);
+  REQUIRE(store
+              ->Read([](Tx& tx) -> absl::Status {
+                CHECK(tx.GetGitRepo("r").value().has_value());
                 return absl::OkStatus();
               })
               .ok());
