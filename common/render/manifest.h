@@ -1,7 +1,8 @@
 // Rendering a bundle's resource files into the objects a cluster should run.
-// Issue scope today: plain YAML/JSON manifests with Fleet's namespace rules;
-// overlays, Kustomize and Helm arrive as further render types behind this
-// same entry point. Shared by the manager and `flotilla render`.
+// Render types: Kustomize (kustomize.h), plain YAML/JSON manifests with
+// Fleet's yaml.overlays (overlays.h); Helm arrives as a further type behind
+// this same entry point. Fleet's namespace rules apply to every object.
+// Shared by the manager and `flotilla render`.
 #pragma once
 
 #include <map>
@@ -9,6 +10,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/render/kustomize.h"
 #include "common/yaml.h"
 
 namespace flotilla::common {
@@ -19,6 +21,8 @@ struct RenderInput {
   std::map<std::string, std::string> files;
   // Merged deployment options (Fleet field names).
   Json options = Json::object();
+  // How kustomize.dir bundles are built (the tool, its timeout).
+  KustomizeOptions kustomize;
 };
 
 struct RenderedManifest {
@@ -27,12 +31,16 @@ struct RenderedManifest {
   std::string hash;           // sha256 hex of `yaml`: the content id
 };
 
-// Renders every *.yaml, *.yml and *.json file (except fleet.yaml / fleet.yml,
-// overlays/ and *_patch.* files), skipping documents without a kind.
+// A bundle with a kustomization at the options' kustomize.dir is built with
+// kustomize (kustomize.h). Otherwise: applies the overlays named by the
+// options' yaml.overlays (overlays.h), then
+// renders every *.yaml, *.yml and *.json file except fleet.yaml / fleet.yml
+// and the overlays/ directory, skipping documents without a kind. (A
+// *_patch.* file outside overlays/ is an ordinary manifest, as in Fleet.)
 // Namespaces: `namespace` forces every object into it (a cluster-scoped object
 // is then an error); otherwise objects without a namespace get
 // defaultNamespace, else "default". Errors are InvalidArgument and name the
-// file (and line:column for YAML errors).
+// file (and line:column for YAML errors), or the overlay file that failed.
 absl::StatusOr<RenderedManifest> RenderBundle(const RenderInput& input);
 
 // Whether objects of this kind have no namespace (built-in Kubernetes kinds

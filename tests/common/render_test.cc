@@ -1,4 +1,5 @@
 #include <catch2/catch.hpp>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -76,31 +77,35 @@ TEST_CASE("Documents without a kind are skipped", "[render]") {
   CHECK(empty.hash == Sha256Hex(""));
 }
 
-// Fleet: bundlereader/style.go — fleet.yaml is options, not a manifest;
-// overlays/ and *_patch.* modify other files and are not rendered themselves.
-TEST_CASE("fleet.yaml, overlays/ and *_patch files are not rendered", "[render]") {
+// Fleet: internal/helmdeployer/render/helm.go manifests() — fleet.yaml is
+// options, not a manifest; render/patch/patch.go Process drops overlays/
+// (whose files modify other files). A *_patch.* file outside overlays/ is not
+// special there: it is rendered like any other manifest.
+TEST_CASE("fleet.yaml and overlays/ are not rendered, a top-level *_patch file is", "[render]") {
   RenderInput in;
+  in.bundle_name = "b";
   in.files["fleet.yaml"] = ConfigMap("from-fleet-yaml");
   in.files["fleet.yml"] = ConfigMap("from-fleet-yml");
   in.files["nested/fleet.yaml"] = ConfigMap("nested-fleet");
   in.files["overlays/prod/cm.yaml"] = ConfigMap("from-overlay");
+  in.files["overlays/prod/cm_patch.yaml"] = "data: {key: patched}\n";
   in.files["cm_patch.yaml"] = ConfigMap("from-patch");
-  in.files["svc_patch.json"] = R"({"kind": "Service", "metadata": {"name": "p"}})";
   in.files["README.md"] = "kind: ConfigMap\n";
   in.files["script.sh"] = "echo hi\n";
   in.files["cm.yaml"] = ConfigMap("real");
   RenderedManifest m = MustRender(in);
-  CHECK(Ids(m) == std::vector<std::string>{"ConfigMap/default/real"});
+  CHECK(Ids(m) ==
+        std::vector<std::string>{"ConfigMap/default/real", "ConfigMap/default/from-patch"});
 
   CHECK(IsManifestFile("a.yaml"));
   CHECK(IsManifestFile("a.yml"));
   CHECK(IsManifestFile("a.json"));
   CHECK(IsManifestFile("deep/dir/patch.yaml"));
   CHECK(IsManifestFile("sub/overlays/x.yaml"));
+  CHECK(IsManifestFile("x_patch.yml"));
   CHECK_FALSE(IsManifestFile("fleet.yaml"));
   CHECK_FALSE(IsManifestFile("dir/fleet.yml"));
   CHECK_FALSE(IsManifestFile("overlays/x.yaml"));
-  CHECK_FALSE(IsManifestFile("x_patch.yml"));
   CHECK_FALSE(IsManifestFile("README.md"));
   CHECK_FALSE(IsManifestFile("yaml"));
 }
@@ -213,7 +218,7 @@ TEST_CASE("The hash is sha256 of the YAML and changes only with rendered content
   unrelated.files["README.md"] = "other docs\n";
   unrelated.files["fleet.yaml"] = "defaultNamespace: y\n";
   unrelated.files["values.yaml"] = "no: kind\n";
-  unrelated.files["cm_patch.yaml"] = ConfigMap("patch");
+  unrelated.files["overlays/prod/cm.yaml"] = ConfigMap("overlay");  // not selected
   unrelated.files["cm.yaml"] = "# a comment\n" + ConfigMap("a");
   CHECK(MustRender(unrelated).hash == base.hash);
 
@@ -248,6 +253,35 @@ items:
   bad_item.files["list.yaml"] =
       "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n";
   CHECK(RenderError(bad_item) == "list.yaml (document 1): ConfigMap has no metadata.name");
+}
+
+// Fleet: bundlereader/style.go — a kustomization at kustomize.dir makes a
+// kustomize bundle: its build output is what deploys, overlays do not apply,
+// and the namespace rules apply to the built objects.
+TEST_CASE("A kustomization at kustomize.dir is built, then the namespace rules apply", "[render]") {
+  if (std::system("command -v kubectl >/dev/null 2>&1 || command -v kustomize >/dev/null 2>&1") !=
+      0) {
+    WARN("neither kubectl nor kustomize is on PATH: skipping");
+    return;
+  }
+  RenderInput in;
+  in.files["deploy/kustomization.yaml"] = "resources:\n- cm.yaml\nnamePrefix: k-\n";
+  in.files["deploy/cm.yaml"] = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\n";
+  in.files["plain.yaml"] = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: plain\n";
+  in.options = {{"kustomize", {{"dir", "deploy"}}}, {"namespace", "forced"}};
+  RenderedManifest out = MustRender(in);
+  REQUIRE(out.objects.size() == 1);
+  CHECK(out.objects[0]["metadata"]["name"] == "k-app");
+  CHECK(out.objects[0]["metadata"]["namespace"] == "forced");
+
+  // Without a kustomization there, the bundle is plain YAML again.
+  in.options = {{"kustomize", {{"dir", "elsewhere"}}}};
+  CHECK(MustRender(in).objects.size() == 2);
+
+  // A broken kustomization is a render error naming the tool's complaint.
+  in.files["deploy/kustomization.yaml"] = "resources:\n- missing.yaml\n";
+  in.options = {{"kustomize", {{"dir", "deploy"}}}};
+  CHECK_THAT(RenderError(in), Catch::Matchers::Contains("missing.yaml"));
 }
 
 }  // namespace
