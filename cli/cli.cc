@@ -33,25 +33,47 @@ int RunVersion(CommandContext& ctx);
 
 const std::vector<Command>& Commands() {
   static const auto* commands = new std::vector<Command>{
-      {"apply", "apply -f FILE", "Create or update GitRepos from Fleet GitRepo YAML",
-       "Reads Fleet GitRepo resources (apiVersion fleet.cattle.io/v1alpha1, kind GitRepo).\n"
+      {"apply", "apply -f FILE", "Create or update Fleet objects and Secrets from YAML",
+       "Reads Fleet resources (apiVersion fleet.cattle.io/v1alpha1, kind GitRepo,\n"
+       "ClusterGroup or Cluster) and Kubernetes Secrets (apiVersion v1, kind Secret).\n"
+       "A Cluster document changes an existing cluster's labels and settings; clusters\n"
+       "themselves join by registering their agent.\n"
        "Documents separated by \"---\" lines are applied one by one; the manager parses\n"
        "and validates each, and a rejected document does not stop the others.\n"
        "An unreadable FILE is a usage error (exit 2) and nothing is applied.\n"
+       "Each document applied prints one line, as kubectl does:\n"
+       "  gitrepo.fleet.cattle.io/NAME, clustergroup.fleet.cattle.io/NAME,\n"
+       "  cluster.fleet.cattle.io/NAME or secret/NAME, then created, configured or unchanged.\n"
        "\n"
        "Examples:\n"
        "  flotilla apply -f gitrepo.yaml\n"
+       "  flotilla apply -f clustergroups.yaml -f gitrepos.yaml\n"
        "  cat gitrepos.yaml | flotilla apply -f -",
        ApplyFlags, RunApply},
-      {"get", "get KIND [-o table|json]", "List gitrepos, bundles, clusters or bundledeployments",
-       "KIND is one of gitrepos, bundles, clusters, bundledeployments; singular forms\n"
-       "and bd / bds are accepted too.\n"
+      {"get", "get KIND [-o table|json]", "List gitrepos, bundles, clusters, secrets and more",
+       "KIND is one of gitrepos, bundles, clusters, bundledeployments, clustergroups,\n"
+       "secrets; singular forms, bd / bds and cg / cgs are accepted too.\n"
+       "clustergroups shows CLUSTERS-READY, the SELECTOR (\"<none>\": a null selector, no\n"
+       "members; \"<all>\": {}, every cluster) and the first NON-READY clusters.\n"
+       "secrets shows names, types and keys: secret values never leave the manager.\n"
        "\n"
        "Examples:\n"
        "  flotilla get clusters\n"
        "  flotilla get bd --cluster prod-eu-1\n"
+       "  flotilla get cg\n"
        "  flotilla get gitrepos -o json | jq '.items[].commit'",
        GetFlags, RunGet},
+      {"delete", "delete KIND NAME...", "Delete gitrepos, clustergroups or secrets",
+       "KIND is gitrepo, clustergroup (cg) or secret, singular or plural. Each NAME is\n"
+       "deleted on its own and prints \"gitrepo.fleet.cattle.io/NAME deleted\" (or\n"
+       "clustergroup.fleet.cattle.io/NAME, secret/NAME); a NAME the manager does not know\n"
+       "prints an error (NOT_FOUND) and the others are still deleted (exit 1 at the end).\n"
+       "A deleted GitRepo's bundles leave every cluster unless it set keepResources.\n"
+       "\n"
+       "Examples:\n"
+       "  flotilla delete gitrepo simple\n"
+       "  flotilla delete secret git-auth old-key",
+       DeleteFlags, RunDelete},
       {"label", "label cluster NAME KEY=VALUE... KEY-...", "Set or remove labels on a cluster",
        "KEY=VALUE sets a label, KEY- removes one. Keys and values follow Kubernetes'\n"
        "label syntax: KEY is [PREFIX/]NAME, NAME and VALUE at most 63 characters of\n"
@@ -60,6 +82,27 @@ const std::vector<Command>& Commands() {
        "Example:\n"
        "  flotilla label cluster prod-eu-1 env=prod region=eu tier-",
        LabelFlags, RunLabel},
+      {"secret", "secret create TYPE NAME [flags]", "Create or update a Secret for GitRepos",
+       "TYPE is basic-auth (kubernetes.io/basic-auth: username, password), ssh-auth\n"
+       "(kubernetes.io/ssh-auth: ssh-privatekey, known_hosts) or generic (Opaque: any\n"
+       "keys). The Secret is sent as `apply -f` sends one and prints \"secret/NAME created\"\n"
+       "(or configured, unchanged). GitRepos name it in clientSecretName or helmSecretName.\n"
+       "\n"
+       "A password is never taken from a flag value, which would stay in shell history\n"
+       "and show in ps: give --password-file FILE or --password-stdin. Files are read\n"
+       "before connecting; an unreadable one is a usage error (exit 2). generic keys\n"
+       "are Kubernetes Secret keys ([-._a-zA-Z0-9]+); --from-literal values are\n"
+       "visible in shell history too, so prefer --from-file for anything secret.\n"
+       "\n"
+       "Examples:\n"
+       "  flotilla secret create basic-auth git-auth --username bot --password-file pw.txt\n"
+       "  pass show git/bot | flotilla secret create basic-auth git-auth --username bot \\\n"
+       "      --password-stdin\n"
+       "  flotilla secret create ssh-auth git-ssh --private-key-file ~/.ssh/id_ed25519 \\\n"
+       "      --known-hosts-file known_hosts\n"
+       "  flotilla secret create generic helm-values --from-file values.yaml \\\n"
+       "      --from-literal region=eu",
+       SecretFlags, RunSecret},
       {"token", "token create [flags]", "Create a registration token for a new cluster's agent",
        "Prints the token (shown only once) on the first line, then its expiry\n"
        "(\"expires: <RFC 3339 UTC>\") and the manager CA pin (\"ca-pin: sha256:...\")\n"

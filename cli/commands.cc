@@ -1,17 +1,21 @@
 #include "cli/commands.h"
 
 #include <cstdint>
+#include <filesystem>
 #include <map>
 #include <optional>
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "cli/documents.h"
 #include "cli/labels.h"
 #include "cli/resource_printer.h"
+#include "cli/secrets.h"
 #include "cli/table.h"
 
 namespace flotilla::cli {
@@ -61,7 +65,7 @@ int PrintList(CommandContext& ctx, bool json, const google::protobuf::RepeatedPt
 const std::vector<FlagSpec>& ApplyFlags() {
   static const auto* flags = new std::vector<FlagSpec>{
       {"filename", 'f', true, "FILE",
-       "Fleet GitRepo YAML to apply, \"-\" for stdin; repeatable, several documents per file"},
+       "YAML to apply, \"-\" for stdin; repeatable, several documents per file"},
   };
   return *flags;
 }
@@ -99,16 +103,16 @@ int RunApply(CommandContext& ctx) {
   // unreachable manager does.
   int exit_code = kExitOk;
   for (const Document& doc : documents) {
-    v1::ApplyGitRepoRequest request;
+    v1::ApplyRequest request;
     request.set_yaml(doc.text);
-    absl::StatusOr<v1::ApplyGitRepoResponse> applied = (*api)->ApplyGitRepo(request);
+    absl::StatusOr<v1::ApplyResponse> applied = (*api)->Apply(request);
     if (!applied.ok()) {
       int code = ctx.ApiError(applied.status(), absl::StrCat(doc.file, ", document ", doc.index));
       if (code == kExitUnreachable) return code;
       exit_code = code;
       continue;
     }
-    ctx.out() << "gitrepo.fleet.cattle.io/" << applied->gitrepo().name() << " "
+    ctx.out() << ResourceRef(applied->kind(), applied->name()) << " "
               << ApplyOutcomeWord(applied->outcome()) << "\n";
   }
   return exit_code;
@@ -130,7 +134,8 @@ int RunGet(CommandContext& ctx) {
   const std::vector<std::string>& positionals = ctx.args().positionals();
   if (positionals.empty()) {
     return ctx.UsageError(absl::InvalidArgumentError(
-        "get needs a KIND: gitrepos, bundles, clusters or bundledeployments"));
+        "get needs a KIND: gitrepos, bundles, clusters, bundledeployments, clustergroups or "
+        "secrets"));
   }
   if (positionals.size() > 1) return ctx.UsageError(UnexpectedArgument(positionals[1]));
   absl::StatusOr<ResourceKind> kind = ParseResourceKind(positionals[0]);
@@ -183,8 +188,72 @@ int RunGet(CommandContext& ctx) {
       return PrintList(ctx, json, response->bundle_deployments(),
                        BundleDeploymentTable(response->bundle_deployments()));
     }
+    case ResourceKind::kClusterGroup: {
+      auto response = (*api)->ListClusterGroups(v1::ListClusterGroupsRequest());
+      if (!response.ok()) return ctx.ApiError(response.status());
+      return PrintList(ctx, json, response->cluster_groups(),
+                       ClusterGroupTable(response->cluster_groups()));
+    }
+    case ResourceKind::kSecret: {
+      auto response = (*api)->ListSecrets(v1::ListSecretsRequest());
+      if (!response.ok()) return ctx.ApiError(response.status());
+      return PrintList(ctx, json, response->secrets(), SecretTable(response->secrets(), ctx.Now()));
+    }
   }
   return kExitOk;
+}
+
+// ---- delete ---------------------------------------------------------------
+
+const std::vector<FlagSpec>& DeleteFlags() {
+  static const auto* flags = new std::vector<FlagSpec>{};
+  return *flags;
+}
+
+int RunDelete(CommandContext& ctx) {
+  const std::vector<std::string>& positionals = ctx.args().positionals();
+  if (positionals.empty()) {
+    return ctx.UsageError(absl::InvalidArgumentError(
+        "delete needs a KIND and a NAME: gitrepo, clustergroup or secret"));
+  }
+  absl::StatusOr<ResourceKind> kind = ParseResourceKind(positionals[0]);
+  if (!kind.ok()) {
+    return ctx.UsageError(absl::InvalidArgumentError(absl::StrCat(
+        "unknown resource kind \"", positionals[0], "\" (want gitrepo, clustergroup or secret)")));
+  }
+  if (*kind != ResourceKind::kGitRepo && *kind != ResourceKind::kClusterGroup &&
+      *kind != ResourceKind::kSecret) {
+    return ctx.UsageError(absl::InvalidArgumentError(
+        absl::StrCat("cannot delete \"", positionals[0],
+                     "\": flotilla deletes gitrepo, clustergroup and secret (bundles follow "
+                     "their GitRepo, clusters leave when their agent is removed)")));
+  }
+  if (positionals.size() < 2) {
+    return ctx.UsageError(absl::InvalidArgumentError(
+        absl::StrCat("delete ", positionals[0], " needs at least one NAME")));
+  }
+
+  absl::StatusOr<FleetApi*> api = ctx.Api();
+  if (!api.ok()) return ctx.UsageError(api.status());
+  const std::string api_kind = ApiKindName(*kind);
+  // As with apply: a name the manager refuses (NOT_FOUND) does not stop the
+  // others; an unreachable manager does.
+  int exit_code = kExitOk;
+  for (size_t i = 1; i < positionals.size(); ++i) {
+    const std::string ref = ResourceRef(api_kind, positionals[i]);
+    v1::DeleteRequest request;
+    request.set_kind(absl::AsciiStrToLower(api_kind));
+    request.set_name(positionals[i]);
+    absl::StatusOr<v1::DeleteResponse> deleted = (*api)->Delete(request);
+    if (!deleted.ok()) {
+      int code = ctx.ApiError(deleted.status(), ref);
+      if (code == kExitUnreachable) return code;
+      exit_code = code;
+      continue;
+    }
+    ctx.out() << ref << " deleted\n";
+  }
+  return exit_code;
 }
 
 // ---- label ----------------------------------------------------------------
@@ -223,6 +292,220 @@ int RunLabel(CommandContext& ctx) {
   if (!cluster.ok()) return ctx.ApiError(cluster.status());
   ctx.out() << "cluster/" << (cluster->name().empty() ? positionals[1] : cluster->name())
             << " labeled\n";
+  return kExitOk;
+}
+
+// ---- secret create ----------------------------------------------------------
+
+namespace {
+
+constexpr char kBasicAuth[] = "basic-auth";
+constexpr char kSshAuth[] = "ssh-auth";
+constexpr char kGeneric[] = "generic";
+
+// Flags that only one secret type reads: given with another type they are a
+// mistake, not something to ignore silently.
+struct TypedFlag {
+  const char* flag;
+  const char* type;
+};
+constexpr TypedFlag kTypedSecretFlags[] = {
+    {"username", kBasicAuth},       {"password-file", kBasicAuth},  {"password-stdin", kBasicAuth},
+    {"private-key-file", kSshAuth}, {"known-hosts-file", kSshAuth}, {"from-literal", kGeneric},
+    {"from-file", kGeneric},
+};
+
+using SecretData = std::map<std::string, std::string>;
+
+// The whole of `path` ("-": stdin), read for `flag`; a usage error names both.
+absl::StatusOr<std::string> ReadFlagFile(CommandContext& ctx, absl::string_view flag,
+                                         const std::string& path) {
+  absl::StatusOr<std::string> text = ReadInput(path, ctx.in());
+  if (!text.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("--", flag, ": ", text.status().message()));
+  }
+  return text;
+}
+
+// `echo pw > file` and a typed line on stdin end in a newline that is not
+// part of the password (docker login --password-stdin drops it too).
+std::string WithoutFinalNewline(std::string text) {
+  if (absl::EndsWith(text, "\n")) text.pop_back();
+  if (absl::EndsWith(text, "\r")) text.pop_back();
+  return text;
+}
+
+absl::StatusOr<SecretData> BasicAuthData(CommandContext& ctx) {
+  std::optional<std::string> username = ctx.args().Value("username");
+  if (!username.has_value()) {
+    return absl::InvalidArgumentError("secret create basic-auth needs --username USER");
+  }
+  std::optional<std::string> password_file = ctx.args().Value("password-file");
+  bool password_stdin = ctx.args().Has("password-stdin");
+  if (password_file.has_value() && password_stdin) {
+    return absl::InvalidArgumentError("give --password-file or --password-stdin, not both");
+  }
+  if (!password_file.has_value() && !password_stdin) {
+    return absl::InvalidArgumentError(
+        "secret create basic-auth needs --password-file FILE or --password-stdin (a password "
+        "is never accepted as a flag value)");
+  }
+  std::string password;
+  if (password_stdin) {
+    absl::StatusOr<std::string> text = ReadInput("-", ctx.in());
+    if (!text.ok()) return text.status();
+    password = WithoutFinalNewline(*std::move(text));
+    if (password.empty()) return absl::InvalidArgumentError("--password-stdin: stdin is empty");
+  } else {
+    absl::StatusOr<std::string> text = ReadFlagFile(ctx, "password-file", *password_file);
+    if (!text.ok()) return text.status();
+    password = WithoutFinalNewline(*std::move(text));
+    if (password.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--password-file: ", *password_file, " is empty"));
+    }
+  }
+  return SecretData{{"username", *username}, {"password", std::move(password)}};
+}
+
+absl::StatusOr<SecretData> SshAuthData(CommandContext& ctx) {
+  std::optional<std::string> key_file = ctx.args().Value("private-key-file");
+  if (!key_file.has_value()) {
+    return absl::InvalidArgumentError("secret create ssh-auth needs --private-key-file FILE");
+  }
+  absl::StatusOr<std::string> key = ReadFlagFile(ctx, "private-key-file", *key_file);
+  if (!key.ok()) return key.status();
+  // OpenSSH and PEM keys, encrypted or not, all say "PRIVATE KEY-----"; the
+  // usual mistake is the .pub file next to the key.
+  if (!absl::StrContains(*key, "PRIVATE KEY-----")) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--private-key-file: ", *key_file,
+        " holds no private key (want \"-----BEGIN ... PRIVATE KEY-----\"; not the .pub file)"));
+  }
+  SecretData data{{"ssh-privatekey", *std::move(key)}};
+  if (std::optional<std::string> hosts_file = ctx.args().Value("known-hosts-file");
+      hosts_file.has_value()) {
+    absl::StatusOr<std::string> hosts = ReadFlagFile(ctx, "known-hosts-file", *hosts_file);
+    if (!hosts.ok()) return hosts.status();
+    data["known_hosts"] = *std::move(hosts);
+  }
+  return data;
+}
+
+absl::StatusOr<SecretData> GenericData(CommandContext& ctx) {
+  std::vector<std::string> literals = ctx.args().Values("from-literal");
+  std::vector<std::string> files = ctx.args().Values("from-file");
+  if (literals.empty() && files.empty()) {
+    return absl::InvalidArgumentError(
+        "secret create generic needs at least one --from-literal KEY=VALUE or --from-file "
+        "[KEY=]PATH");
+  }
+  SecretData data;
+  auto add = [&data](const std::string& key, std::string value) -> absl::Status {
+    if (absl::Status valid = ValidateSecretKey(key); !valid.ok()) return valid;
+    if (!data.emplace(key, std::move(value)).second) {
+      return absl::InvalidArgumentError(absl::StrCat("Secret key \"", key, "\" given twice"));
+    }
+    return absl::OkStatus();
+  };
+  for (const std::string& literal : literals) {
+    size_t eq = literal.find('=');
+    // The argument may be a value: never echo it.
+    if (eq == std::string::npos) {
+      return absl::InvalidArgumentError("--from-literal needs KEY=VALUE (no \"=\" found)");
+    }
+    if (absl::Status s = add(literal.substr(0, eq), literal.substr(eq + 1)); !s.ok()) return s;
+  }
+  for (const std::string& spec : files) {
+    size_t eq = spec.find('=');
+    std::string path = eq == std::string::npos ? spec : spec.substr(eq + 1);
+    std::string key = eq == std::string::npos ? std::filesystem::path(spec).filename().string()
+                                              : spec.substr(0, eq);
+    if (path.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--from-file \"", spec, "\" names no file (want [KEY=]PATH)"));
+    }
+    absl::StatusOr<std::string> text = ReadFlagFile(ctx, "from-file", path);
+    if (!text.ok()) return text.status();
+    if (absl::Status s = add(key, *std::move(text)); !s.ok()) return s;
+  }
+  return data;
+}
+
+}  // namespace
+
+const std::vector<FlagSpec>& SecretFlags() {
+  static const auto* flags = new std::vector<FlagSpec>{
+      {"username", '\0', true, "USER", "basic-auth: the user name"},
+      {"password-file", '\0', true, "FILE",
+       "basic-auth: read the password from FILE (a final newline is dropped)"},
+      {"password-stdin", '\0', false, "", "basic-auth: read the password from stdin"},
+      {"password", '\0', true, "PASSWORD",
+       "refused (shell history, ps): use --password-file or --password-stdin"},
+      {"private-key-file", '\0', true, "FILE", "ssh-auth: the SSH private key (ssh-privatekey)"},
+      {"known-hosts-file", '\0', true, "FILE", "ssh-auth: known_hosts lines for the Git host"},
+      {"from-literal", '\0', true, "KEY=VALUE", "generic: a key and its value; repeatable"},
+      {"from-file", '\0', true, "[KEY=]PATH",
+       "generic: a key (default: the file's name) from a file; repeatable"},
+  };
+  return *flags;
+}
+
+int RunSecret(CommandContext& ctx) {
+  // Refused before anything else: the value is already in the shell's history.
+  if (ctx.args().Has("password")) {
+    return ctx.UsageError(absl::InvalidArgumentError(
+        "--password is not accepted: a password on the command line stays in shell history and "
+        "is visible in ps; use --password-file FILE or --password-stdin"));
+  }
+  const std::vector<std::string>& positionals = ctx.args().positionals();
+  if (positionals.empty()) {
+    return ctx.UsageError(absl::InvalidArgumentError("secret needs a subcommand: create"));
+  }
+  if (positionals[0] != "create") {
+    return ctx.UsageError(absl::InvalidArgumentError(
+        absl::StrCat("unknown secret subcommand \"", positionals[0], "\" (want create)")));
+  }
+  if (positionals.size() < 2) {
+    return ctx.UsageError(
+        absl::InvalidArgumentError("secret create needs a TYPE: basic-auth, ssh-auth or generic"));
+  }
+  const std::string& type = positionals[1];
+  if (type != kBasicAuth && type != kSshAuth && type != kGeneric) {
+    return ctx.UsageError(absl::InvalidArgumentError(
+        absl::StrCat("unknown secret type \"", type, "\" (want basic-auth, ssh-auth or generic)")));
+  }
+  if (positionals.size() < 3) {
+    return ctx.UsageError(
+        absl::InvalidArgumentError(absl::StrCat("secret create ", type, " needs a NAME")));
+  }
+  if (positionals.size() > 3) return ctx.UsageError(UnexpectedArgument(positionals[3]));
+  const std::string& name = positionals[2];
+  for (const TypedFlag& typed : kTypedSecretFlags) {
+    if (typed.type != type && ctx.args().Has(typed.flag)) {
+      return ctx.UsageError(absl::InvalidArgumentError(
+          absl::StrCat("--", typed.flag, " applies to ", typed.type, " secrets only")));
+    }
+  }
+
+  // Every file is read before connecting: a missing one is a usage error.
+  absl::StatusOr<SecretData> data = type == kBasicAuth ? BasicAuthData(ctx)
+                                    : type == kSshAuth ? SshAuthData(ctx)
+                                                       : GenericData(ctx);
+  if (!data.ok()) return ctx.UsageError(data.status());
+  const char* k8s_type = type == kBasicAuth ? kBasicAuthType
+                         : type == kSshAuth ? kSshAuthType
+                                            : kOpaqueType;
+
+  absl::StatusOr<FleetApi*> api = ctx.Api();
+  if (!api.ok()) return ctx.UsageError(api.status());
+  v1::ApplyRequest request;
+  request.set_yaml(SecretDocument(name, k8s_type, *data));
+  absl::StatusOr<v1::ApplyResponse> applied = (*api)->Apply(request);
+  if (!applied.ok()) return ctx.ApiError(applied.status());
+  ctx.out() << ResourceRef(applied->kind().empty() ? "Secret" : applied->kind(),
+                           applied->name().empty() ? name : applied->name())
+            << " " << ApplyOutcomeWord(applied->outcome()) << "\n";
   return kExitOk;
 }
 

@@ -10,7 +10,7 @@
 
 namespace flotilla::cli {
 
-// apply -f FILE...: one ApplyGitRepo per YAML document.
+// apply -f FILE...: one Apply per YAML document (GitRepo, ClusterGroup, Cluster, Secret).
 const std::vector<FlagSpec>& ApplyFlags();
 int RunApply(CommandContext& ctx);
 
@@ -18,9 +18,18 @@ int RunApply(CommandContext& ctx);
 const std::vector<FlagSpec>& GetFlags();
 int RunGet(CommandContext& ctx);
 
+// delete KIND NAME...: one Delete per name (gitrepo, clustergroup, secret).
+const std::vector<FlagSpec>& DeleteFlags();
+int RunDelete(CommandContext& ctx);
+
 // label cluster NAME KEY=VALUE... KEY-...
 const std::vector<FlagSpec>& LabelFlags();
 int RunLabel(CommandContext& ctx);
+
+// secret create basic-auth|ssh-auth|generic NAME [flags]: builds a v1 Secret
+// from files, stdin and literals, and Applies it.
+const std::vector<FlagSpec>& SecretFlags();
+int RunSecret(CommandContext& ctx);
 
 // token create [--ttl D] [--max-uses N] [--label K=V]... [--cluster NAME].
 const std::vector<FlagSpec>& TokenFlags();

@@ -21,7 +21,11 @@ class FleetApi {
  public:
   virtual ~FleetApi() = default;
 
-  virtual absl::StatusOr<v1::ApplyGitRepoResponse> ApplyGitRepo(const v1::ApplyGitRepoRequest& request) = 0;
+  // Creates or updates the one object (GitRepo, ClusterGroup, Cluster or
+  // Secret) in request.yaml; the response names its kind and what changed.
+  virtual absl::StatusOr<v1::ApplyResponse> Apply(const v1::ApplyRequest& request) = 0;
+  // Deletes one GitRepo, ClusterGroup or Secret; NOT_FOUND when there is none.
+  virtual absl::StatusOr<v1::DeleteResponse> Delete(const v1::DeleteRequest& request) = 0;
   virtual absl::StatusOr<v1::ListGitReposResponse> ListGitRepos(
       const v1::ListGitReposRequest& request) = 0;
   virtual absl::StatusOr<v1::ListBundlesResponse> ListBundles(
@@ -30,6 +34,11 @@ class FleetApi {
       const v1::ListClustersRequest& request) = 0;
   virtual absl::StatusOr<v1::ListBundleDeploymentsResponse> ListBundleDeployments(
       const v1::ListBundleDeploymentsRequest& request) = 0;
+  virtual absl::StatusOr<v1::ListClusterGroupsResponse> ListClusterGroups(
+      const v1::ListClusterGroupsRequest& request) = 0;
+  // Names, types and keys; the manager never sends secret values.
+  virtual absl::StatusOr<v1::ListSecretsResponse> ListSecrets(
+      const v1::ListSecretsRequest& request) = 0;
   virtual absl::StatusOr<v1::Cluster> LabelCluster(const v1::LabelClusterRequest& request) = 0;
   virtual absl::StatusOr<v1::CreateRegistrationTokenResponse> CreateRegistrationToken(
       const v1::CreateRegistrationTokenRequest& request) = 0;

@@ -32,10 +32,14 @@ absl::StatusOr<Response> GrpcFleetApi::Call(Method method, const Request& reques
   return response;
 }
 
-absl::StatusOr<v1::ApplyGitRepoResponse> GrpcFleetApi::ApplyGitRepo(
-    const v1::ApplyGitRepoRequest& request) {
-  return Call<v1::ApplyGitRepoRequest, v1::ApplyGitRepoResponse>(
-      &v1::FleetService::StubInterface::ApplyGitRepo, request);
+absl::StatusOr<v1::ApplyResponse> GrpcFleetApi::Apply(const v1::ApplyRequest& request) {
+  return Call<v1::ApplyRequest, v1::ApplyResponse>(&v1::FleetService::StubInterface::Apply,
+                                                   request);
+}
+
+absl::StatusOr<v1::DeleteResponse> GrpcFleetApi::Delete(const v1::DeleteRequest& request) {
+  return Call<v1::DeleteRequest, v1::DeleteResponse>(&v1::FleetService::StubInterface::Delete,
+                                                     request);
 }
 
 absl::StatusOr<v1::ListGitReposResponse> GrpcFleetApi::ListGitRepos(
@@ -60,6 +64,18 @@ absl::StatusOr<v1::ListBundleDeploymentsResponse> GrpcFleetApi::ListBundleDeploy
     const v1::ListBundleDeploymentsRequest& request) {
   return Call<v1::ListBundleDeploymentsRequest, v1::ListBundleDeploymentsResponse>(
       &v1::FleetService::StubInterface::ListBundleDeployments, request);
+}
+
+absl::StatusOr<v1::ListClusterGroupsResponse> GrpcFleetApi::ListClusterGroups(
+    const v1::ListClusterGroupsRequest& request) {
+  return Call<v1::ListClusterGroupsRequest, v1::ListClusterGroupsResponse>(
+      &v1::FleetService::StubInterface::ListClusterGroups, request);
+}
+
+absl::StatusOr<v1::ListSecretsResponse> GrpcFleetApi::ListSecrets(
+    const v1::ListSecretsRequest& request) {
+  return Call<v1::ListSecretsRequest, v1::ListSecretsResponse>(
+      &v1::FleetService::StubInterface::ListSecrets, request);
 }
 
 absl::StatusOr<v1::Cluster> GrpcFleetApi::LabelCluster(const v1::LabelClusterRequest& request) {

@@ -22,7 +22,8 @@ class GrpcFleetApi : public FleetApi {
   GrpcFleetApi(std::unique_ptr<v1::FleetService::StubInterface> stub, std::string token,
                const common::Clock& clock, absl::Duration timeout = kCallTimeout);
 
-  absl::StatusOr<v1::ApplyGitRepoResponse> ApplyGitRepo(const v1::ApplyGitRepoRequest& request) override;
+  absl::StatusOr<v1::ApplyResponse> Apply(const v1::ApplyRequest& request) override;
+  absl::StatusOr<v1::DeleteResponse> Delete(const v1::DeleteRequest& request) override;
   absl::StatusOr<v1::ListGitReposResponse> ListGitRepos(
       const v1::ListGitReposRequest& request) override;
   absl::StatusOr<v1::ListBundlesResponse> ListBundles(
@@ -31,6 +32,10 @@ class GrpcFleetApi : public FleetApi {
       const v1::ListClustersRequest& request) override;
   absl::StatusOr<v1::ListBundleDeploymentsResponse> ListBundleDeployments(
       const v1::ListBundleDeploymentsRequest& request) override;
+  absl::StatusOr<v1::ListClusterGroupsResponse> ListClusterGroups(
+      const v1::ListClusterGroupsRequest& request) override;
+  absl::StatusOr<v1::ListSecretsResponse> ListSecrets(
+      const v1::ListSecretsRequest& request) override;
   absl::StatusOr<v1::Cluster> LabelCluster(const v1::LabelClusterRequest& request) override;
   absl::StatusOr<v1::CreateRegistrationTokenResponse> CreateRegistrationToken(
       const v1::CreateRegistrationTokenRequest& request) override;

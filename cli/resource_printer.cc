@@ -1,5 +1,6 @@
 #include "cli/resource_printer.h"
 
+#include <algorithm>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <vector>
@@ -16,6 +17,7 @@ namespace {
 
 constexpr size_t kCommitChars = 12;
 constexpr size_t kDeploymentIdChars = 19;
+constexpr int32_t kNonReadyNamesShown = 3;
 
 std::string Ready(int32_t ready, int32_t desired) { return absl::StrCat(ready, "/", desired); }
 
@@ -30,6 +32,8 @@ std::string Labels(const google::protobuf::Map<std::string, std::string>& labels
 absl::StatusOr<ResourceKind> ParseResourceKind(absl::string_view name) {
   std::string lower = absl::AsciiStrToLower(name);
   absl::string_view kind = lower;
+  // A core Kubernetes kind: no Fleet group suffix.
+  if (kind == "secrets" || kind == "secret") return ResourceKind::kSecret;
   absl::ConsumeSuffix(&kind, ".fleet.cattle.io");
   if (kind == "gitrepos" || kind == "gitrepo") return ResourceKind::kGitRepo;
   if (kind == "bundles" || kind == "bundle") return ResourceKind::kBundle;
@@ -37,9 +41,39 @@ absl::StatusOr<ResourceKind> ParseResourceKind(absl::string_view name) {
   if (kind == "bundledeployments" || kind == "bundledeployment" || kind == "bd" || kind == "bds") {
     return ResourceKind::kBundleDeployment;
   }
-  return absl::InvalidArgumentError(
-      absl::StrCat("unknown resource kind \"", name,
-                   "\" (want gitrepos, bundles, clusters or bundledeployments)"));
+  if (kind == "clustergroups" || kind == "clustergroup" || kind == "cg" || kind == "cgs") {
+    return ResourceKind::kClusterGroup;
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      "unknown resource kind \"", name,
+      "\" (want gitrepos, bundles, clusters, bundledeployments, clustergroups or secrets)"));
+}
+
+std::string ApiKindName(ResourceKind kind) {
+  switch (kind) {
+    case ResourceKind::kGitRepo:
+      return "GitRepo";
+    case ResourceKind::kBundle:
+      return "Bundle";
+    case ResourceKind::kCluster:
+      return "Cluster";
+    case ResourceKind::kBundleDeployment:
+      return "BundleDeployment";
+    case ResourceKind::kClusterGroup:
+      return "ClusterGroup";
+    case ResourceKind::kSecret:
+      return "Secret";
+  }
+  return "";
+}
+
+std::string ResourceRef(absl::string_view api_kind, absl::string_view name) {
+  std::string kind = absl::AsciiStrToLower(api_kind);
+  if (kind == "gitrepo" || kind == "bundle" || kind == "cluster" || kind == "bundledeployment" ||
+      kind == "clustergroup") {
+    return absl::StrCat(kind, ".fleet.cattle.io/", name);
+  }
+  return absl::StrCat(kind, "/", name);
 }
 
 std::string StateName(v1::BundleDeploymentState state) {
@@ -108,6 +142,38 @@ Table BundleDeploymentTable(
     table.rows.push_back({bd.bundle_name(), bd.cluster_name(),
                           bd.deployment_id().substr(0, kDeploymentIdChars), StateName(bd.state()),
                           bd.message()});
+  }
+  return table;
+}
+
+Table ClusterGroupTable(const google::protobuf::RepeatedPtrField<v1::ClusterGroup>& groups) {
+  Table table{{"NAME", "CLUSTERS-READY", "SELECTOR", "NON-READY", "LABELS"}, {}};
+  for (const v1::ClusterGroup& g : groups) {
+    std::string selector = !g.has_selector()      ? "<none>"
+                           : g.selector().empty() ? "<all>"
+                                                  : g.selector();
+    // A few names keep the table readable; -o json has every name the manager sent.
+    int32_t not_ready = g.cluster_count() - g.ready_clusters();
+    int32_t shown = std::min<int32_t>(g.non_ready_clusters_size(), kNonReadyNamesShown);
+    std::string non_ready =
+        absl::StrJoin(g.non_ready_clusters().begin(), g.non_ready_clusters().begin() + shown, ",");
+    if (not_ready > shown) {
+      absl::StrAppend(&non_ready, shown > 0 ? "," : "", "+", not_ready - shown, " more");
+    }
+    table.rows.push_back({g.name(), Ready(g.ready_clusters(), g.cluster_count()), selector,
+                          non_ready, Labels(g.labels())});
+  }
+  return table;
+}
+
+Table SecretTable(const google::protobuf::RepeatedPtrField<v1::Secret>& secrets, absl::Time now) {
+  Table table{{"NAME", "TYPE", "KEYS", "AGE"}, {}};
+  for (const v1::Secret& s : secrets) {
+    std::string keys = s.keys().empty() ? "<none>" : absl::StrJoin(s.keys(), ",");
+    std::string age = s.created_unix_millis() == 0
+                          ? "<unknown>"
+                          : HumanDuration(now - absl::FromUnixMillis(s.created_unix_millis()));
+    table.rows.push_back({s.name(), s.type(), keys, age});
   }
   return table;
 }

@@ -17,12 +17,27 @@
 namespace flotilla::cli {
 
 // The resource kinds `flotilla get` lists.
-enum class ResourceKind { kGitRepo, kBundle, kCluster, kBundleDeployment };
+enum class ResourceKind {
+  kGitRepo,
+  kBundle,
+  kCluster,
+  kBundleDeployment,
+  kClusterGroup,
+  kSecret,
+};
 
-// Accepts the plural, the singular and the short names (bd, bds), in any case
-// and optionally suffixed ".fleet.cattle.io". InvalidArgument naming the
-// kind otherwise.
+// Accepts the plural, the singular and the short names (bd, bds, cg, cgs), in
+// any case; Fleet's kinds also suffixed ".fleet.cattle.io". InvalidArgument
+// naming the kind otherwise.
 absl::StatusOr<ResourceKind> ParseResourceKind(absl::string_view name);
+
+// The kind as the API and YAML spell it: "GitRepo", "ClusterGroup", "Secret".
+std::string ApiKindName(ResourceKind kind);
+
+// How kubectl names one object in what it prints: "gitrepo.fleet.cattle.io/simple"
+// for Fleet's kinds, "secret/NAME" for the core Secret. `api_kind` is spelled
+// as in YAML ("GitRepo"), in any case; an unknown kind is shown lowercased.
+std::string ResourceRef(absl::string_view api_kind, absl::string_view name);
 
 // Fleet's spelling of a state: "Ready", "NotReady", ..., "ErrApplied"; "" for
 // STATE_UNSPECIFIED.
@@ -44,6 +59,16 @@ Table ClusterTable(const google::protobuf::RepeatedPtrField<v1::Cluster>& cluste
 // BUNDLE, CLUSTER, DEPLOYMENT-ID (19 chars), STATUS, MESSAGE.
 Table BundleDeploymentTable(
     const google::protobuf::RepeatedPtrField<v1::BundleDeployment>& bundle_deployments);
+
+// NAME, CLUSTERS-READY (ready/count), SELECTOR ("<none>" for a null selector,
+// which selects nothing; "<all>" for {}), NON-READY (the first 3 non-ready
+// clusters the manager names, then "+N more" for the rest), LABELS (sorted
+// k=v, "<none>").
+Table ClusterGroupTable(const google::protobuf::RepeatedPtrField<v1::ClusterGroup>& groups);
+
+// NAME, TYPE (basic-auth, ssh-auth, generic), KEYS (comma-separated, "<none>"),
+// AGE (since creation at `now`, "<unknown>" when the manager gives no time).
+Table SecretTable(const google::protobuf::RepeatedPtrField<v1::Secret>& secrets, absl::Time now);
 
 // {"items": [...]}, two-space indented, each item the message's proto3 JSON
 // with proto field names and default values included. Internal if a message

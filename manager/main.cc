@@ -159,6 +159,26 @@ int main(int argc, char** argv) {
         return metrics.Render();
       },
       [&] { return serving.load(); });
+  http.SetWebhookHandler(
+      [&](const std::vector<std::pair<std::string, std::string>>& headers,
+          const std::string& body) -> fm::HttpServer::WebhookReply {
+        fm::WebhookRequest request;
+        request.headers = headers;
+        request.body = body;
+        auto outcome = controller.HandleWebhook(request);
+        if (outcome.ok()) return {200, outcome->message};
+        // The reason is logged; a sender with a bad signature learns no more.
+        fc::Logger("manager.webhook")->warn("webhook refused: {}", outcome.status().message());
+        switch (outcome.status().code()) {
+          case absl::StatusCode::kInvalidArgument:
+            return {400, std::string(outcome.status().message())};
+          case absl::StatusCode::kUnauthenticated:
+            return {401, "unauthorized"};
+          default:
+            return {500, "internal error (see the manager's log)"};
+        }
+      },
+      fm::kMaxWebhookBodyBytes);
   auto bound_http = http.Start(http_host, http_port);
   if (!bound_http.ok()) return Fail("http", bound_http.status());
 

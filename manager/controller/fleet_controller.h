@@ -29,6 +29,7 @@
 #include "flotilla/v1/agent.pb.h"
 #include "manager/scan/scanner.h"
 #include "manager/store/store.h"
+#include "manager/webhook/webhook.h"
 
 namespace flotilla::manager {
 
@@ -93,6 +94,13 @@ class FleetController {
   // Every secret with its data cleared.
   absl::StatusOr<std::vector<SecretRecord>> SecretsWithoutValues();
 
+  // --- Webhooks (fleet_controller_webhook.cc) -----------------------------
+  // A Git push event: verifies it against the matching GitRepos' webhook
+  // secrets and makes each verified match due for a fetch now. Errors as
+  // HandleWebhook (manager/webhook/webhook.h): InvalidArgument for a bad
+  // request, Unauthenticated for a bad signature (nothing changes).
+  absl::StatusOr<WebhookOutcome> HandleWebhook(const WebhookRequest& request);
+
   // --- Clusters ----------------------------------------------------------
   absl::Status AddCluster(const ClusterRecord& cluster);
   absl::StatusOr<ClusterRecord> LabelCluster(const std::string& id_or_name,
@@ -137,10 +145,11 @@ class FleetController {
     // when the credentials changed).
     bool force_rescan = false;
   };
-  // disablePolling: fetched once per spec generation (and by webhooks).
+  // disablePolling: fetched once per spec generation, and when a webhook
+  // (or new credentials) makes it due at once.
   static bool PollingDisabled(const RepoState& st) {
     return st.spec.disable_polling && !st.record.applied_commit.empty() &&
-           st.scanned_generation == st.record.generation;
+           st.scanned_generation == st.record.generation && st.next_poll != absl::InfinitePast();
   }
   struct BundleState {
     BundleRecord record;

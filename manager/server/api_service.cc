@@ -26,10 +26,11 @@ int64_t Millis(absl::Time t) {
 bool Authorize(const std::string& role, const std::string& method) {
   // Every RPC is named here; anything else is denied to every role.
   static const auto* kRead = new absl::flat_hash_set<std::string>{
-      "ListGitRepos", "ListBundles", "ListClusters", "ListBundleDeployments"};
+      "ListGitRepos", "ListBundles", "ListClusters", "ListBundleDeployments", "ListClusterGroups"};
   static const auto* kClusterAdmin =
       new absl::flat_hash_set<std::string>{"LabelCluster", "CreateRegistrationToken"};
-  static const auto* kAdminOnly = new absl::flat_hash_set<std::string>{"ApplyGitRepo"};
+  static const auto* kAdminOnly =
+      new absl::flat_hash_set<std::string>{"Apply", "Delete", "ListSecrets"};
   const bool read = kRead->contains(method);
   if (role == "viewer" || role == "deployer") return read;
   if (role == "cluster-admin") return read || kClusterAdmin->contains(method);
@@ -71,46 +72,6 @@ absl::StatusOr<std::string> FleetServiceImpl::Authenticate(grpc::CallbackServerC
         absl::StrCat("role ", token->role, " may not call ", method));
   }
   return "token:" + token->id;
-}
-
-grpc::ServerUnaryReactor* FleetServiceImpl::ApplyGitRepo(grpc::CallbackServerContext* ctx,
-                                                         const v1::ApplyGitRepoRequest* req,
-                                                         v1::ApplyGitRepoResponse* resp) {
-  auto* reactor = ctx->DefaultReactor();
-  auto who = Authenticate(ctx, "ApplyGitRepo");
-  if (!who.ok()) {
-    reactor->Finish(common::ToGrpcStatus(who.status()));
-    return reactor;
-  }
-  FleetController::ApplyOutcome outcome = FleetController::ApplyOutcome::kCreated;
-  auto rec = controller_->ApplyGitRepo(req->yaml(), *who, &outcome);
-  if (rec.ok()) {
-    auto spec = common::ParseGitRepo(rec->spec_yaml, "GitRepo");
-    v1::GitRepo* out = resp->mutable_gitrepo();
-    out->set_name(rec->name);
-    if (spec.ok()) {
-      out->set_repo(spec->repo);
-      out->set_branch(spec->branch);
-      out->set_revision(spec->revision);
-    }
-    out->set_spec_yaml(rec->spec_yaml);
-    switch (outcome) {
-      case FleetController::ApplyOutcome::kCreated:
-        resp->set_outcome(v1::APPLY_OUTCOME_CREATED);
-        break;
-      case FleetController::ApplyOutcome::kConfigured:
-        resp->set_outcome(v1::APPLY_OUTCOME_CONFIGURED);
-        break;
-      case FleetController::ApplyOutcome::kUnchanged:
-        resp->set_outcome(v1::APPLY_OUTCOME_UNCHANGED);
-        break;
-    }
-    if (outcome != FleetController::ApplyOutcome::kUnchanged) {
-      common::Logger("manager.api")->info("{} applied gitrepo {}", *who, rec->name);
-    }
-  }
-  reactor->Finish(common::ToGrpcStatus(rec.status()));
-  return reactor;
 }
 
 grpc::ServerUnaryReactor* FleetServiceImpl::ListGitRepos(grpc::CallbackServerContext* ctx,

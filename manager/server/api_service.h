@@ -15,9 +15,11 @@
 
 namespace flotilla::manager {
 
-// Whether `role` may call `method` (the RPC name, e.g. "ApplyGitRepo").
-// viewer: List*; cluster-admin: viewer + LabelCluster, CreateRegistrationToken;
-// admin: everything. deployer: viewer (pause/resume/resync arrive later).
+// Whether `role` may call `method` (the RPC name, e.g. "Apply").
+// viewer: List* (except ListSecrets); cluster-admin: viewer + LabelCluster,
+// CreateRegistrationToken; admin: everything (Apply, Delete, ListSecrets).
+// deployer: viewer (pause/resume/resync arrive later). Unknown methods are
+// denied to every role.
 bool Authorize(const std::string& role, const std::string& method);
 
 class FleetServiceImpl final : public flotilla::v1::FleetService::CallbackService {
@@ -25,9 +27,19 @@ class FleetServiceImpl final : public flotilla::v1::FleetService::CallbackServic
   FleetServiceImpl(FleetController* controller, Store* store, const common::Clock* clock,
                    std::string ca_pin);
 
-  grpc::ServerUnaryReactor* ApplyGitRepo(grpc::CallbackServerContext* ctx,
-                                         const flotilla::v1::ApplyGitRepoRequest* req,
-                                         flotilla::v1::ApplyGitRepoResponse* resp) override;
+  // Apply, Delete, ListClusterGroups, ListSecrets: api_objects.cc.
+  grpc::ServerUnaryReactor* Apply(grpc::CallbackServerContext* ctx,
+                                  const flotilla::v1::ApplyRequest* req,
+                                  flotilla::v1::ApplyResponse* resp) override;
+  grpc::ServerUnaryReactor* Delete(grpc::CallbackServerContext* ctx,
+                                   const flotilla::v1::DeleteRequest* req,
+                                   flotilla::v1::DeleteResponse* resp) override;
+  grpc::ServerUnaryReactor* ListClusterGroups(grpc::CallbackServerContext* ctx,
+                                              const flotilla::v1::ListClusterGroupsRequest* req,
+                                              flotilla::v1::ListClusterGroupsResponse* resp) override;
+  grpc::ServerUnaryReactor* ListSecrets(grpc::CallbackServerContext* ctx,
+                                        const flotilla::v1::ListSecretsRequest* req,
+                                        flotilla::v1::ListSecretsResponse* resp) override;
   grpc::ServerUnaryReactor* ListGitRepos(grpc::CallbackServerContext* ctx,
                                          const flotilla::v1::ListGitReposRequest* req,
                                          flotilla::v1::ListGitReposResponse* resp) override;

@@ -23,6 +23,18 @@ HttpServer::HttpServer(std::function<std::string()> metrics, std::function<bool(
 
 HttpServer::~HttpServer() { Stop(); }
 
+void HttpServer::SetWebhookHandler(WebhookHandler handler, size_t max_body_bytes) {
+  server_->set_payload_max_length(max_body_bytes);
+  server_->Post("/webhooks", [handler = std::move(handler)](const httplib::Request& req,
+                                                            httplib::Response& res) {
+    std::vector<std::pair<std::string, std::string>> headers(req.headers.begin(),
+                                                             req.headers.end());
+    WebhookReply reply = handler(headers, req.body);
+    res.status = reply.status;
+    res.set_content(reply.body + "\n", "text/plain");
+  });
+}
+
 absl::StatusOr<int> HttpServer::Start(const std::string& host, int port) {
   int bound = port;
   if (port == 0) {

@@ -1,6 +1,6 @@
 // The manager's HTTP port: /healthz (process alive), /readyz (store loaded and
-// gRPC serving), /metrics (Prometheus text format). Runs cpp-httplib's own
-// small thread pool.
+// gRPC serving), /metrics (Prometheus text format), and POST /webhooks (Git
+// push events, docs/webhooks.md). Runs cpp-httplib's own small thread pool.
 #pragma once
 
 #include <atomic>
@@ -8,6 +8,8 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "absl/status/statusor.h"
 
@@ -22,6 +24,17 @@ class HttpServer {
   // `metrics` renders the /metrics body; `ready` answers /readyz.
   HttpServer(std::function<std::string()> metrics, std::function<bool()> ready);
   ~HttpServer();
+
+  // What a POST /webhooks gets: the HTTP status and a one-line body.
+  struct WebhookReply {
+    int status = 200;
+    std::string body;
+  };
+  using WebhookHandler = std::function<WebhookReply(
+      const std::vector<std::pair<std::string, std::string>>& headers, const std::string& body)>;
+  // Serves POST /webhooks (bodies over `max_body_bytes` are refused with 413
+  // before they are read). Call before Start.
+  void SetWebhookHandler(WebhookHandler handler, size_t max_body_bytes);
   // Binds host:port (port 0 picks a free one) and serves in a thread;
   // returns the bound port.
   absl::StatusOr<int> Start(const std::string& host, int port);

@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 #include <string>
 
+#include "cli/resource_printer.h"
 #include "tests/cli/fake_fleet_api.h"
 
 namespace flotilla::cli {
@@ -24,21 +25,27 @@ constexpr char kTwoGitRepos[] =
     "  repo: https://github.com/rancher/fleet-examples\n"
     "  paths: [single-cluster/helm]\n";
 
-// The manager names the GitRepo after metadata.name; the fake does the same.
-// The first document is new, the second an update of an existing GitRepo.
-absl::StatusOr<v1::ApplyGitRepoResponse> NameFromYaml(const v1::ApplyGitRepoRequest& request) {
-  const std::string& yaml = request.yaml();
-  size_t at = yaml.find("  name: ");
-  if (at == std::string::npos) return absl::InvalidArgumentError("metadata.name is required");
-  size_t start = at + 8;
-  v1::ApplyGitRepoResponse response;
-  std::string name = yaml.substr(start, yaml.find('\n', start) - start);
-  response.mutable_gitrepo()->set_name(name);
+// The text after `prefix` up to the end of its line, "" when absent.
+std::string LineValue(const std::string& yaml, const std::string& prefix) {
+  size_t at = yaml.find(prefix);
+  if (at == std::string::npos) return "";
+  size_t start = at + prefix.size();
+  return yaml.substr(start, yaml.find('\n', start) - start);
+}
+
+// The manager answers with the document's kind and metadata.name; the fake
+// does the same. "simple" is new, any other name an update.
+absl::StatusOr<v1::ApplyResponse> NameFromYaml(const v1::ApplyRequest& request) {
+  std::string name = LineValue(request.yaml(), "\n  name: ");
+  if (name.empty()) return absl::InvalidArgumentError("metadata.name is required");
+  v1::ApplyResponse response;
+  response.set_kind(LineValue(request.yaml(), "kind: "));
+  response.set_name(name);
   response.set_outcome(name == "simple" ? v1::APPLY_OUTCOME_CREATED : v1::APPLY_OUTCOME_CONFIGURED);
   return response;
 }
 
-// Two documents in one file: one ApplyGitRepo each, one line of output each.
+// Two documents in one file: one Apply each, one line of output each.
 TEST_CASE("apply with two documents makes two calls and prints two lines", "[apply]") {
   CliHarness cli;
   cli.fleet.apply = NameFromYaml;
@@ -90,8 +97,7 @@ TEST_CASE("apply reads every file before applying any", "[apply]") {
 // The manager rejects the first document; the second is still applied.
 TEST_CASE("apply reports a rejected document with its code and goes on", "[apply]") {
   CliHarness cli;
-  cli.fleet.apply =
-      [](const v1::ApplyGitRepoRequest& request) -> absl::StatusOr<v1::ApplyGitRepoResponse> {
+  cli.fleet.apply = [](const v1::ApplyRequest& request) -> absl::StatusOr<v1::ApplyResponse> {
     if (request.yaml().find("name: simple") != std::string::npos) {
       return absl::InvalidArgumentError("spec.repo: unsupported scheme");
     }
@@ -135,9 +141,10 @@ TEST_CASE("apply without -f or with an empty file is a usage error", "[apply]") 
 // Applying the stored document again changes nothing, and says so like kubectl.
 TEST_CASE("apply reports an unchanged GitRepo as unchanged", "[apply]") {
   CliHarness cli;
-  cli.fleet.apply = [](const v1::ApplyGitRepoRequest&) -> absl::StatusOr<v1::ApplyGitRepoResponse> {
-    v1::ApplyGitRepoResponse response;
-    response.mutable_gitrepo()->set_name("simple");
+  cli.fleet.apply = [](const v1::ApplyRequest&) -> absl::StatusOr<v1::ApplyResponse> {
+    v1::ApplyResponse response;
+    response.set_kind("GitRepo");
+    response.set_name("simple");
     response.set_outcome(v1::APPLY_OUTCOME_UNCHANGED);
     return response;
   };
@@ -146,6 +153,91 @@ TEST_CASE("apply reports an unchanged GitRepo as unchanged", "[apply]") {
   CHECK(result.out ==
         "gitrepo.fleet.cattle.io/simple unchanged\n"
         "gitrepo.fleet.cattle.io/simple unchanged\n");
+}
+
+constexpr char kEveryKind[] =
+    "apiVersion: fleet.cattle.io/v1alpha1\n"
+    "kind: ClusterGroup\n"
+    "metadata:\n"
+    "  name: simple\n"
+    "spec:\n"
+    "  selector:\n"
+    "    matchLabels: {env: prod}\n"
+    "---\n"
+    "apiVersion: v1\n"
+    "kind: Secret\n"
+    "metadata:\n"
+    "  name: git-auth\n"
+    "type: kubernetes.io/basic-auth\n"
+    "stringData: {username: bot, password: pw}\n"
+    "---\n"
+    "apiVersion: fleet.cattle.io/v1alpha1\n"
+    "kind: Cluster\n"
+    "metadata:\n"
+    "  name: prod-eu-1\n"
+    "spec:\n"
+    "  paused: true\n"
+    "---\n"
+    "apiVersion: fleet.cattle.io/v1alpha1\n"
+    "kind: GitRepo\n"
+    "metadata:\n"
+    "  name: helm\n"
+    "spec:\n"
+    "  repo: https://github.com/rancher/fleet-examples\n"
+    "  clientSecretName: git-auth\n";
+
+// One file with a ClusterGroup, a Secret, a Cluster and a GitRepo: each goes
+// to Apply as it is, and each line names the kind the manager reports.
+TEST_CASE("apply prints each kind as kubectl names it", "[apply]") {
+  CliHarness cli;
+  cli.fleet.apply = NameFromYaml;
+  auto result = cli.Run({"apply", "-f", cli.dir.Write("all.yaml", kEveryKind)});
+  CHECK(result.exit_code == 0);
+  CHECK(result.err.empty());
+  CHECK(result.out ==
+        "clustergroup.fleet.cattle.io/simple created\n"
+        "secret/git-auth configured\n"
+        "cluster.fleet.cattle.io/prod-eu-1 configured\n"
+        "gitrepo.fleet.cattle.io/helm configured\n");
+  REQUIRE(cli.fleet.apply_requests.size() == 4);
+  CHECK(cli.fleet.apply_requests[1].yaml() ==
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: git-auth\n"
+        "type: kubernetes.io/basic-auth\nstringData: {username: bot, password: pw}\n");
+}
+
+// The manager refuses kinds it does not manage; the CLI passes its answer on
+// and applies the rest.
+TEST_CASE("apply passes the manager's refusal of an unknown kind on and goes on", "[apply]") {
+  CliHarness cli;
+  cli.fleet.apply = [](const v1::ApplyRequest& request) -> absl::StatusOr<v1::ApplyResponse> {
+    if (request.yaml().find("kind: ConfigMap") != std::string::npos) {
+      return absl::InvalidArgumentError(
+          "cannot apply v1 ConfigMap: flotilla applies fleet.cattle.io/v1alpha1 GitRepo, "
+          "ClusterGroup and Cluster, and v1 Secret");
+    }
+    return NameFromYaml(request);
+  };
+  auto result = cli.Run(
+      {"apply", "-f", "-"},
+      "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm\n---\n" + std::string(kTwoGitRepos));
+  CHECK(result.exit_code == 1);
+  CHECK(result.out ==
+        "gitrepo.fleet.cattle.io/simple created\n"
+        "gitrepo.fleet.cattle.io/helm configured\n");
+  CHECK(result.err ==
+        "error: INVALID_ARGUMENT: cannot apply v1 ConfigMap: flotilla applies "
+        "fleet.cattle.io/v1alpha1 GitRepo, ClusterGroup and Cluster, and v1 Secret (stdin, "
+        "document 1)\n");
+}
+
+// How each kind the manager may answer with is written.
+TEST_CASE("ResourceRef names Fleet kinds with their group and Secrets without", "[apply]") {
+  CHECK(ResourceRef("GitRepo", "a") == "gitrepo.fleet.cattle.io/a");
+  CHECK(ResourceRef("ClusterGroup", "a") == "clustergroup.fleet.cattle.io/a");
+  CHECK(ResourceRef("Cluster", "a") == "cluster.fleet.cattle.io/a");
+  CHECK(ResourceRef("Secret", "a") == "secret/a");
+  CHECK(ResourceRef("secret", "a") == "secret/a");
+  CHECK(ResourceRef("Widget", "a") == "widget/a");
 }
 
 }  // namespace

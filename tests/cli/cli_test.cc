@@ -46,7 +46,8 @@ TEST_CASE("The general help lists commands, flags, environment and exit codes", 
   }
   const std::string help = GeneralHelp();
   for (const char* part :
-       {"apply -f FILE", "get KIND [-o table|json]", "label cluster NAME KEY=VALUE... KEY-...",
+       {"apply -f FILE", "get KIND [-o table|json]", "delete KIND NAME...",
+        "label cluster NAME KEY=VALUE... KEY-...", "secret create TYPE NAME [flags]",
         "token create [flags]", "version", "--server HOST:PORT", "--token-file PATH",
         "--ca-file PATH", "FLOTILLA_SERVER", "FLOTILLA_TOKEN_FILE", "FLOTILLA_CA_FILE",
         "default 127.0.0.1:7443", "Exit codes:", "  0   success",
@@ -242,6 +243,22 @@ TEST_CASE("help and version work without CA or token files", "[cli]") {
   CHECK(cli.Run({"version"}).exit_code == 0);
   CHECK(cli.Run({"help"}).exit_code == 0);
   CHECK(cli.Run({"apply", "--help"}).exit_code == 0);
+  CHECK(cli.Run({"delete", "--help"}).exit_code == 0);
+  CHECK(cli.Run({"secret", "create", "--help"}).exit_code == 0);
+}
+
+// Every command's help keeps to 100 columns and has no trailing spaces.
+TEST_CASE("Command help lines fit in 100 columns", "[cli]") {
+  CliHarness cli;
+  for (const char* command : {"apply", "get", "delete", "label", "secret", "token"}) {
+    auto result = cli.Run({command, "--help"});
+    REQUIRE(result.exit_code == 0);
+    for (const absl::string_view line : absl::StrSplit(result.out, '\n')) {
+      INFO(command << ": " << line);
+      CHECK(line.size() <= 100);
+      CHECK((line.empty() || line.back() != ' '));
+    }
+  }
 }
 
 }  // namespace

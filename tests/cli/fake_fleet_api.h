@@ -31,11 +31,16 @@ struct FakeFleet {
   v1::ListBundlesResponse bundles;
   v1::ListClustersResponse clusters;
   v1::ListBundleDeploymentsResponse bundle_deployments;
+  v1::ListClusterGroupsResponse cluster_groups;
+  v1::ListSecretsResponse secrets;
   v1::CreateRegistrationTokenResponse token;
-  // Answers ApplyGitRepo; by default a created GitRepo named "gitrepo-<n>".
-  std::function<absl::StatusOr<v1::ApplyGitRepoResponse>(const v1::ApplyGitRepoRequest&)> apply;
+  // Answers Apply; by default a created GitRepo named "gitrepo-<n>".
+  std::function<absl::StatusOr<v1::ApplyResponse>(const v1::ApplyRequest&)> apply;
+  // Answers Delete; by default OK.
+  std::function<absl::Status(const v1::DeleteRequest&)> del;
 
-  std::vector<v1::ApplyGitRepoRequest> apply_requests;
+  std::vector<v1::ApplyRequest> apply_requests;
+  std::vector<v1::DeleteRequest> delete_requests;
   std::vector<v1::ListBundlesRequest> list_bundles_requests;
   std::vector<v1::ListBundleDeploymentsRequest> list_bundle_deployments_requests;
   std::vector<v1::LabelClusterRequest> label_requests;
@@ -48,16 +53,25 @@ class FakeFleetApi : public FleetApi {
  public:
   explicit FakeFleetApi(FakeFleet& fleet) : fleet_(fleet) {}
 
-  absl::StatusOr<v1::ApplyGitRepoResponse> ApplyGitRepo(
-      const v1::ApplyGitRepoRequest& request) override {
+  absl::StatusOr<v1::ApplyResponse> Apply(const v1::ApplyRequest& request) override {
     ++fleet_.calls;
     fleet_.apply_requests.push_back(request);
     if (!fleet_.error.ok()) return fleet_.error;
     if (fleet_.apply) return fleet_.apply(request);
-    v1::ApplyGitRepoResponse response;
-    response.mutable_gitrepo()->set_name("gitrepo-" + std::to_string(fleet_.apply_requests.size()));
+    v1::ApplyResponse response;
+    response.set_kind("GitRepo");
+    response.set_name("gitrepo-" + std::to_string(fleet_.apply_requests.size()));
     response.set_outcome(v1::APPLY_OUTCOME_CREATED);
     return response;
+  }
+  absl::StatusOr<v1::DeleteResponse> Delete(const v1::DeleteRequest& request) override {
+    ++fleet_.calls;
+    fleet_.delete_requests.push_back(request);
+    if (!fleet_.error.ok()) return fleet_.error;
+    if (fleet_.del) {
+      if (absl::Status status = fleet_.del(request); !status.ok()) return status;
+    }
+    return v1::DeleteResponse();
   }
   absl::StatusOr<v1::ListGitReposResponse> ListGitRepos(const v1::ListGitReposRequest&) override {
     return Answer(fleet_.gitrepos);
@@ -74,6 +88,13 @@ class FakeFleetApi : public FleetApi {
       const v1::ListBundleDeploymentsRequest& request) override {
     fleet_.list_bundle_deployments_requests.push_back(request);
     return Answer(fleet_.bundle_deployments);
+  }
+  absl::StatusOr<v1::ListClusterGroupsResponse> ListClusterGroups(
+      const v1::ListClusterGroupsRequest&) override {
+    return Answer(fleet_.cluster_groups);
+  }
+  absl::StatusOr<v1::ListSecretsResponse> ListSecrets(const v1::ListSecretsRequest&) override {
+    return Answer(fleet_.secrets);
   }
   absl::StatusOr<v1::Cluster> LabelCluster(const v1::LabelClusterRequest& request) override {
     fleet_.label_requests.push_back(request);

@@ -214,8 +214,8 @@ TEST_CASE("get rejects unknown kinds, formats and misplaced filters with exit 2"
   auto kind = cli.Run({"get", "pods"});
   CHECK(kind.exit_code == 2);
   CHECK(kind.err ==
-        "error: unknown resource kind \"pods\" (want gitrepos, bundles, clusters or "
-        "bundledeployments)\n"
+        "error: unknown resource kind \"pods\" (want gitrepos, bundles, clusters, "
+        "bundledeployments, clustergroups or secrets)\n"
         "Run 'flotilla get --help' for usage.\n");
 
   auto format = cli.Run({"get", "clusters", "-o", "yaml"});
@@ -233,11 +233,177 @@ TEST_CASE("get rejects unknown kinds, formats and misplaced filters with exit 2"
   auto missing = cli.Run({"get"});
   CHECK(missing.exit_code == 2);
   CHECK(missing.err ==
-        "error: get needs a KIND: gitrepos, bundles, clusters or bundledeployments\n"
+        "error: get needs a KIND: gitrepos, bundles, clusters, bundledeployments, clustergroups "
+        "or secrets\n"
         "Run 'flotilla get --help' for usage.\n");
 
   CHECK(cli.fleet.calls == 0);
   CHECK(cli.factory.connections.empty());
+}
+
+void AddClusterGroups(testing::FakeFleet& fleet) {
+  v1::ClusterGroup* prod = fleet.cluster_groups.add_cluster_groups();
+  prod->set_name("prod");
+  prod->set_has_selector(true);
+  prod->set_selector("env=prod,region in (eu,us)");
+  prod->set_cluster_count(4);
+  prod->set_ready_clusters(2);
+  prod->add_non_ready_clusters("prod-eu-2");
+  prod->add_non_ready_clusters("prod-us-1");
+  (*prod->mutable_labels())["team"] = "platform";
+  (*prod->mutable_labels())["env"] = "prod";
+  v1::ClusterGroup* all = fleet.cluster_groups.add_cluster_groups();
+  all->set_name("everything");
+  all->set_has_selector(true);
+  all->set_cluster_count(3);
+  all->set_ready_clusters(3);
+  v1::ClusterGroup* none = fleet.cluster_groups.add_cluster_groups();
+  none->set_name("empty");
+  // The manager names at most 10 non-ready clusters: the rest are counted.
+  v1::ClusterGroup* big = fleet.cluster_groups.add_cluster_groups();
+  big->set_name("edge");
+  big->set_has_selector(true);
+  big->set_selector("tier=edge");
+  big->set_cluster_count(40);
+  big->set_ready_clusters(27);
+  for (int i = 1; i <= 10; ++i) big->add_non_ready_clusters("e" + std::to_string(i));
+}
+
+// A group with a selector and two clusters not ready, one with {} (every
+// cluster), one with a null selector (none), and one with more non-ready
+// clusters than the table names.
+TEST_CASE("get clustergroups shows readiness, selector, non-ready clusters and labels", "[get]") {
+  CliHarness cli;
+  AddClusterGroups(cli.fleet);
+  auto result = cli.Run({"get", "clustergroups"});
+  CHECK(result.exit_code == 0);
+  CHECK(result.err.empty());
+  CHECK(
+      result.out ==
+      "NAME         CLUSTERS-READY   SELECTOR                     NON-READY             LABELS\n"
+      "prod         2/4              env=prod,region in (eu,us)   prod-eu-2,prod-us-1   "
+      "env=prod,team=platform\n"
+      "everything   3/3              <all>                                              <none>\n"
+      "empty        0/0              <none>                                             <none>\n"
+      "edge         27/40            tier=edge                    e1,e2,e3,+10 more     <none>\n");
+}
+
+// Every spelling of the kind lists the same groups.
+TEST_CASE("get accepts clustergroups, clustergroup, cg and cgs", "[get]") {
+  CliHarness cli;
+  AddClusterGroups(cli.fleet);
+  const std::string expected = cli.Run({"get", "clustergroups"}).out;
+  for (const char* kind :
+       {"clustergroup", "cg", "cgs", "CG", "clustergroups.fleet.cattle.io", "ClusterGroup"}) {
+    INFO(kind);
+    auto result = cli.Run({"get", kind});
+    CHECK(result.exit_code == 0);
+    CHECK(result.out == expected);
+  }
+}
+
+// -o json: every field, the null selector as has_selector false.
+TEST_CASE("get clustergroups -o json prints every field", "[get]") {
+  CliHarness cli;
+  AddClusterGroups(cli.fleet);
+  auto result = cli.Run({"get", "cg", "-o", "json"});
+  REQUIRE(result.exit_code == 0);
+  nlohmann::json json = nlohmann::json::parse(result.out);
+  REQUIRE(json["items"].size() == 4);
+  nlohmann::json prod = {{"name", "prod"},
+                         {"selector", "env=prod,region in (eu,us)"},
+                         {"has_selector", true},
+                         {"labels", {{"env", "prod"}, {"team", "platform"}}},
+                         {"cluster_count", 4},
+                         {"ready_clusters", 2},
+                         {"non_ready_clusters", {"prod-eu-2", "prod-us-1"}}};
+  CHECK(json["items"][0] == prod);
+  CHECK(json["items"][2]["name"] == "empty");
+  CHECK(json["items"][2]["has_selector"] == false);
+  CHECK(json["items"][2]["selector"] == "");
+}
+
+void AddSecrets(testing::FakeFleet& fleet, absl::Time now) {
+  v1::Secret* basic = fleet.secrets.add_secrets();
+  basic->set_name("git-auth");
+  basic->set_type("basic-auth");
+  basic->add_keys("password");
+  basic->add_keys("username");
+  basic->set_created_unix_millis(absl::ToUnixMillis(now - absl::Hours(50)));
+  basic->set_updated_unix_millis(absl::ToUnixMillis(now - absl::Minutes(5)));
+  v1::Secret* ssh = fleet.secrets.add_secrets();
+  ssh->set_name("git-ssh");
+  ssh->set_type("ssh-auth");
+  ssh->add_keys("known_hosts");
+  ssh->add_keys("ssh-privatekey");
+  ssh->set_created_unix_millis(absl::ToUnixMillis(now - absl::Seconds(42)));
+  v1::Secret* old = fleet.secrets.add_secrets();
+  old->set_name("values");
+  old->set_type("generic");
+  old->add_keys("values.yaml");
+}
+
+// Keys, never values; the age counts from creation, and a secret without a
+// creation time shows <unknown>.
+TEST_CASE("get secrets shows name, type, keys and age", "[get]") {
+  CliHarness cli;
+  AddSecrets(cli.fleet, cli.clock.Now());
+  for (const char* kind : {"secrets", "secret", "Secrets"}) {
+    INFO(kind);
+    auto result = cli.Run({"get", kind});
+    CHECK(result.exit_code == 0);
+    CHECK(result.err.empty());
+    CHECK(result.out ==
+          "NAME       TYPE         KEYS                         AGE\n"
+          "git-auth   basic-auth   password,username            2d2h\n"
+          "git-ssh    ssh-auth     known_hosts,ssh-privatekey   42s\n"
+          "values     generic      values.yaml                  <unknown>\n");
+  }
+}
+
+// Secret is a core kind: it has no fleet.cattle.io form.
+TEST_CASE("get secrets.fleet.cattle.io is an unknown kind", "[get]") {
+  CliHarness cli;
+  auto result = cli.Run({"get", "secrets.fleet.cattle.io"});
+  CHECK(result.exit_code == 2);
+  CHECK(result.err ==
+        "error: unknown resource kind \"secrets.fleet.cattle.io\" (want gitrepos, bundles, "
+        "clusters, bundledeployments, clustergroups or secrets)\n"
+        "Run 'flotilla get --help' for usage.\n");
+  CHECK(cli.fleet.calls == 0);
+}
+
+// -o json: names, types, keys and times as the manager sent them.
+TEST_CASE("get secrets -o json prints names, types, keys and times", "[get]") {
+  CliHarness cli;
+  AddSecrets(cli.fleet, cli.clock.Now());
+  auto result = cli.Run({"get", "secrets", "-o", "json"});
+  REQUIRE(result.exit_code == 0);
+  nlohmann::json json = nlohmann::json::parse(result.out);
+  REQUIRE(json["items"].size() == 3);
+  CHECK(json["items"][0]["name"] == "git-auth");
+  CHECK(json["items"][0]["type"] == "basic-auth");
+  CHECK(json["items"][0]["keys"] == nlohmann::json::array({"password", "username"}));
+  // int64 is a string in proto3 JSON.
+  CHECK(json["items"][0]["created_unix_millis"] ==
+        std::to_string(absl::ToUnixMillis(cli.clock.Now() - absl::Hours(50))));
+  CHECK(json["items"][2]["created_unix_millis"] == "0");
+}
+
+// The new kinds take no filters, and an empty list says so.
+TEST_CASE("get clustergroups and secrets reject filters and report an empty list", "[get]") {
+  CliHarness cli;
+  auto filter = cli.Run({"get", "secrets", "--cluster", "x"});
+  CHECK(filter.exit_code == 2);
+  CHECK(filter.err ==
+        "error: --cluster and --bundle apply to bundledeployments only\n"
+        "Run 'flotilla get --help' for usage.\n");
+  CHECK(cli.fleet.calls == 0);
+
+  auto groups = cli.Run({"get", "cg"});
+  CHECK(groups.exit_code == 0);
+  CHECK(groups.err == "No resources found.\n");
+  CHECK(cli.Run({"get", "secrets", "-o", "json"}).out == "{\n  \"items\": []\n}\n");
 }
 
 }  // namespace

@@ -12,8 +12,10 @@
 #include <cstdlib>
 #include <fstream>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "absl/synchronization/mutex.h"
 #include "cli/cli.h"
@@ -46,9 +48,54 @@ struct TestCertificate {
 };
 
 // Answers ListClusters with one cluster and LabelCluster with NOT_FOUND,
-// remembering the authorization header and deadline of the last call.
+// Apply as a created Secret, Delete with NOT_FOUND for "nope", and lists one
+// ClusterGroup and one Secret; remembers the authorization header and
+// deadline of the last call and the Apply and Delete requests.
 class RecordingFleetService : public v1::FleetService::Service {
  public:
+  grpc::Status Apply(grpc::ServerContext* context, const v1::ApplyRequest* request,
+                     v1::ApplyResponse* response) override {
+    Record(*context);
+    absl::MutexLock lock(&mu_);
+    applied_.push_back(request->yaml());
+    response->set_kind("Secret");
+    response->set_name("git-auth");
+    response->set_outcome(v1::APPLY_OUTCOME_CREATED);
+    return grpc::Status::OK;
+  }
+  grpc::Status Delete(grpc::ServerContext* context, const v1::DeleteRequest* request,
+                      v1::DeleteResponse*) override {
+    Record(*context);
+    absl::MutexLock lock(&mu_);
+    deleted_.push_back(request->kind() + "/" + request->name());
+    if (request->name() == "nope") {
+      return grpc::Status(grpc::StatusCode::NOT_FOUND,
+                          request->kind() + " \"" + request->name() + "\" not found");
+    }
+    return grpc::Status::OK;
+  }
+  grpc::Status ListClusterGroups(grpc::ServerContext* context, const v1::ListClusterGroupsRequest*,
+                                 v1::ListClusterGroupsResponse* response) override {
+    Record(*context);
+    v1::ClusterGroup* group = response->add_cluster_groups();
+    group->set_name("prod");
+    group->set_has_selector(true);
+    group->set_selector("env=prod");
+    group->set_cluster_count(2);
+    group->set_ready_clusters(1);
+    group->add_non_ready_clusters("prod-us-1");
+    return grpc::Status::OK;
+  }
+  grpc::Status ListSecrets(grpc::ServerContext* context, const v1::ListSecretsRequest*,
+                           v1::ListSecretsResponse* response) override {
+    Record(*context);
+    v1::Secret* secret = response->add_secrets();
+    secret->set_name("git-auth");
+    secret->set_type("basic-auth");
+    secret->add_keys("password");
+    secret->add_keys("username");
+    return grpc::Status::OK;
+  }
   grpc::Status ListClusters(grpc::ServerContext* context, const v1::ListClustersRequest*,
                             v1::ListClustersResponse* response) override {
     Record(*context);
@@ -73,6 +120,14 @@ class RecordingFleetService : public v1::FleetService::Service {
     absl::MutexLock lock(&mu_);
     return deadline_;
   }
+  std::vector<std::string> applied() {
+    absl::MutexLock lock(&mu_);
+    return applied_;
+  }
+  std::vector<std::string> deleted() {
+    absl::MutexLock lock(&mu_);
+    return deleted_;
+  }
 
  private:
   void Record(const grpc::ServerContext& context) {
@@ -87,6 +142,8 @@ class RecordingFleetService : public v1::FleetService::Service {
   absl::Mutex mu_;
   std::string authorization_ ABSL_GUARDED_BY(mu_);
   std::chrono::system_clock::time_point deadline_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::string> applied_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::string> deleted_ ABSL_GUARDED_BY(mu_);
 };
 
 // A TLS FleetService on a free loopback port.
@@ -202,6 +259,62 @@ TEST_CASE("A manager whose certificate the CA file does not vouch for exits 3", 
   CHECK_THAT(result.err, Catch::StartsWith("error: cannot reach the manager at " +
                                            manager.address() + ": UNAVAILABLE: "));
   CHECK(manager.service().authorization().empty());
+}
+
+// secret create builds the document locally; the manager's answer names it.
+TEST_CASE("secret create reaches a real manager's Apply with the Secret document", "[grpc]") {
+  testing::ScratchDir dir;
+  TestCertificate cert(dir, "manager");
+  TestManager manager(cert);
+  RealCli cli(dir, cert.cert_path);
+
+  auto result = cli.Run({"secret", "create", "generic", "git-auth", "--from-literal", "a=b",
+                         "--server", manager.address()});
+  INFO(result.err);
+  CHECK(result.exit_code == 0);
+  CHECK(result.out == "secret/git-auth created\n");
+  REQUIRE(manager.service().applied().size() == 1);
+  nlohmann::json doc = nlohmann::json::parse(manager.service().applied()[0]);
+  CHECK(doc["kind"] == "Secret");
+  CHECK(doc["type"] == "Opaque");
+  CHECK(doc["data"]["a"] == "Yg==");
+  CHECK(manager.service().authorization() == "Bearer flta.t0k3n.s3cret");
+}
+
+// One Delete per name; the NOT_FOUND one is reported and the next still sent.
+TEST_CASE("delete reaches a real manager once per name and reports its NOT_FOUND", "[grpc]") {
+  testing::ScratchDir dir;
+  TestCertificate cert(dir, "manager");
+  TestManager manager(cert);
+  RealCli cli(dir, cert.cert_path);
+
+  auto result = cli.Run({"delete", "gitrepos", "nope", "simple", "--server", manager.address()});
+  CHECK(result.exit_code == 1);
+  CHECK(result.out == "gitrepo.fleet.cattle.io/simple deleted\n");
+  CHECK(result.err ==
+        "error: NOT_FOUND: gitrepo \"nope\" not found (gitrepo.fleet.cattle.io/nope)\n");
+  CHECK(manager.service().deleted() == std::vector<std::string>{"gitrepo/nope", "gitrepo/simple"});
+}
+
+// ListClusterGroups and ListSecrets over the wire, printed as tables.
+TEST_CASE("get clustergroups and secrets list from a real manager", "[grpc]") {
+  testing::ScratchDir dir;
+  TestCertificate cert(dir, "manager");
+  TestManager manager(cert);
+  RealCli cli(dir, cert.cert_path);
+
+  auto groups = cli.Run({"get", "cg", "--server", manager.address()});
+  INFO(groups.err);
+  CHECK(groups.exit_code == 0);
+  CHECK(groups.out ==
+        "NAME   CLUSTERS-READY   SELECTOR   NON-READY   LABELS\n"
+        "prod   1/2              env=prod   prod-us-1   <none>\n");
+
+  auto secrets = cli.Run({"get", "secrets", "--server", manager.address()});
+  CHECK(secrets.exit_code == 0);
+  CHECK(secrets.out ==
+        "NAME       TYPE         KEYS                AGE\n"
+        "git-auth   basic-auth   password,username   <unknown>\n");
 }
 
 }  // namespace

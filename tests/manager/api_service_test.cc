@@ -39,27 +39,32 @@ using Catch::Matchers::StartsWith;
 
 // The RPCs of FleetService, as proto/flotilla/v1/api.proto declares them.
 const std::vector<std::string> kRpcs = {
-    "ApplyGitRepo",
+    "Apply",
+    "Delete",
     "ListGitRepos",
     "ListBundles",
     "ListClusters",
     "ListBundleDeployments",
     "LabelCluster",
     "CreateRegistrationToken",
+    "ListClusterGroups",
+    "ListSecrets",
 };
 
-// Who may call what (SECURITY.md §2; api_service.h): viewer and deployer read,
-// cluster-admin also labels clusters and creates registration tokens, admin
-// does everything.
+// Who may call what (SECURITY.md §2; api_service.h): viewer and deployer read
+// (not secrets), cluster-admin also labels clusters and creates registration
+// tokens, admin does everything.
 const std::map<std::string, std::set<std::string>> kAllowed = {
-    {"viewer", {"ListGitRepos", "ListBundles", "ListClusters", "ListBundleDeployments"}},
-    {"deployer", {"ListGitRepos", "ListBundles", "ListClusters", "ListBundleDeployments"}},
+    {"viewer",
+     {"ListGitRepos", "ListBundles", "ListClusters", "ListBundleDeployments", "ListClusterGroups"}},
+    {"deployer",
+     {"ListGitRepos", "ListBundles", "ListClusters", "ListBundleDeployments", "ListClusterGroups"}},
     {"cluster-admin",
-     {"ListGitRepos", "ListBundles", "ListClusters", "ListBundleDeployments", "LabelCluster",
-      "CreateRegistrationToken"}},
-    {"admin",
-     {"ApplyGitRepo", "ListGitRepos", "ListBundles", "ListClusters", "ListBundleDeployments",
+     {"ListGitRepos", "ListBundles", "ListClusters", "ListBundleDeployments", "ListClusterGroups",
       "LabelCluster", "CreateRegistrationToken"}},
+    {"admin",
+     {"Apply", "Delete", "ListGitRepos", "ListBundles", "ListClusters", "ListBundleDeployments",
+      "ListClusterGroups", "ListSecrets", "LabelCluster", "CreateRegistrationToken"}},
 };
 
 constexpr char kDenied[] =
