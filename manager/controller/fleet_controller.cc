@@ -280,6 +280,41 @@ void FleetController::PollDue() {
   }
 }
 
+absl::StatusOr<GitAuth> FleetController::GitAuthFor(const common::GitRepoSpec& spec) {
+  GitAuth auth;
+  auth.ca_bundle_pem = spec.ca_bundle;
+  auth.insecure_skip_tls_verify = spec.insecure_skip_tls_verify;
+  if (spec.client_secret_name.empty()) return auth;
+  auth.secret_name = spec.client_secret_name;
+  std::optional<SecretRecord> secret;
+  RETURN_IF_ERROR(store_->Read([&](Tx& tx) -> absl::Status {
+    ASSIGN_OR_RETURN(secret, tx.GetSecret(spec.client_secret_name));
+    return absl::OkStatus();
+  }));
+  if (!secret) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "clientSecretName: secret \"", spec.client_secret_name,
+        "\" does not exist (create it with `flotilla secret create basic-auth|ssh-auth ",
+        spec.client_secret_name, " ...`)"));
+  }
+  auto value = [&](const char* key) {
+    auto it = secret->data.find(key);
+    return it == secret->data.end() ? std::string() : it->second;
+  };
+  if (secret->type == "basic-auth") {
+    auth.username = value("username");
+    auth.password = value("password");
+  } else if (secret->type == "ssh-auth") {
+    auth.ssh_private_key = value("ssh-privatekey");
+    auth.ssh_known_hosts = value("known_hosts");
+  } else {
+    return absl::FailedPreconditionError(
+        absl::StrCat("clientSecretName: secret \"", spec.client_secret_name, "\" is of type ",
+                     secret->type, "; Git credentials need basic-auth or ssh-auth"));
+  }
+  return auth;
+}
+
 void FleetController::RecordRepoError(const std::string& repo_name, const std::string& commit,
                                       const std::string& error) {
   absl::MutexLock lock(&mu_);
@@ -319,7 +354,12 @@ absl::Status FleetController::SyncGitRepo(const std::string& name) {
     RecordRepoError(name, "", std::string(repo.status().message()));
     return repo.status();
   }
-  auto commit = (*repo)->Fetch(spec.Ref(), !spec.revision.empty(), options_.fetch_timeout);
+  auto auth = GitAuthFor(spec);
+  if (!auth.ok()) {
+    RecordRepoError(name, "", std::string(auth.status().message()));
+    return auth.status();
+  }
+  auto commit = (*repo)->Fetch(spec.Ref(), !spec.revision.empty(), options_.fetch_timeout, *auth);
   if (!commit.ok()) {
     RecordRepoError(name, "", std::string(commit.status().message()));
     return commit.status();

@@ -28,6 +28,7 @@
 #include "common/fleet/gitrepo_spec.h"
 #include "flotilla/v1/agent.pb.h"
 #include "manager/scan/scanner.h"
+#include "manager/source/git_repository.h"
 #include "manager/store/store.h"
 #include "manager/webhook/webhook.h"
 
@@ -169,6 +170,9 @@ class FleetController {
   absl::Status LoadLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status ApplyScan(const std::string& repo_name, const std::string& commit,
                          std::vector<ScannedBundle> scanned);
+  // Git credentials and TLS settings of a GitRepo (its clientSecretName read
+  // from the store, caBundle, insecureSkipTLSVerify).
+  absl::StatusOr<GitAuth> GitAuthFor(const common::GitRepoSpec& spec);
   void RecordRepoError(const std::string& repo_name, const std::string& commit,
                        const std::string& error);
   // Recomputes BundleDeployments for the given bundles (all if empty) on the

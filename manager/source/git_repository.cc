@@ -1,35 +1,31 @@
 #include "manager/source/git_repository.h"
 
-#include <fcntl.h>
 #include <git2.h>
-#include <git2/sys/stream.h>
-#include <netdb.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <climits>
 #include <cstdlib>
-#include <cstring>
 #include <filesystem>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <system_error>
-#include <type_traits>
 #include <utility>
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/strip.h"
 #include "common/clock.h"
 #include "common/hash.h"
 #include "common/logging.h"
 #include "common/status_macros.h"
+#include "manager/source/git_streams.h"
+#include "manager/source/ssh_known_hosts.h"
 
 namespace flotilla::manager {
 namespace {
@@ -86,187 +82,6 @@ std::optional<git_oid> ParseFullOid(absl::string_view hex) {
   return oid;
 }
 
-// ---------------------------------------------------------------------------
-// Fetch deadline.
-//
-// libgit2 1.5 has no network timeout, and its transfer callbacks only run when
-// data arrives, so a server that accepts a connection and then says nothing
-// would block a fetch forever. We therefore replace libgit2's plain socket
-// stream (used by git://, http:// and, underneath TLS, https://) with one that
-// waits in poll() against the deadline of the fetch running on the calling
-// thread. libgit2 fetches synchronously on the caller's thread, so a
-// thread_local carries the deadline from Fetch() to the streams it opens. The
-// registration is process-wide; streams opened outside Fetch() have no deadline.
-
-thread_local const absl::Time* current_fetch_deadline = nullptr;
-
-class ScopedFetchDeadline {
- public:
-  explicit ScopedFetchDeadline(const absl::Time* deadline) : previous_(current_fetch_deadline) {
-    current_fetch_deadline = deadline;
-  }
-  ~ScopedFetchDeadline() { current_fetch_deadline = previous_; }
-  ScopedFetchDeadline(const ScopedFetchDeadline&) = delete;
-  ScopedFetchDeadline& operator=(const ScopedFetchDeadline&) = delete;
-
- private:
-  const absl::Time* previous_;
-};
-
-// The first four members mirror libgit2 1.5's internal git_socket_stream: its
-// ssh transport reaches into the stream for the file descriptor.
-struct DeadlineSocketStream {
-  git_stream parent;
-  char* host;
-  char* port;
-  int fd;
-  absl::Time deadline;  // InfiniteFuture when opened outside a Fetch()
-};
-static_assert(std::is_standard_layout_v<DeadlineSocketStream>);
-
-DeadlineSocketStream* AsDeadlineStream(git_stream* stream) {
-  return reinterpret_cast<DeadlineSocketStream*>(stream);
-}
-
-void SetNetError(const std::string& message) { git_error_set_str(GIT_ERROR_NET, message.c_str()); }
-
-// Waits until `fd` is ready for `events` or the stream's deadline passes.
-int WaitForSocket(const DeadlineSocketStream* st, short events, const char* doing) {
-  for (;;) {
-    int timeout_ms = -1;
-    if (st->deadline != absl::InfiniteFuture()) {
-      const absl::Duration left = st->deadline - common::RealClock::Get()->Now();
-      if (left <= absl::ZeroDuration()) {
-        SetNetError(absl::StrCat("timed out ", doing, " ", st->host, ":", st->port));
-        return -1;
-      }
-      timeout_ms = static_cast<int>(std::min<int64_t>(
-          absl::ToInt64Milliseconds(absl::Ceil(left, absl::Milliseconds(1))), INT_MAX));
-    }
-    pollfd pfd{st->fd, events, 0};
-    const int ready = poll(&pfd, 1, timeout_ms);
-    if (ready < 0) {
-      if (errno == EINTR) continue;
-      SetNetError(absl::StrCat("poll failed ", doing, ": ", std::strerror(errno)));
-      return -1;
-    }
-    // On POLLERR/POLLHUP the following send/recv reports the actual error.
-    if (ready > 0) return 0;
-  }
-}
-
-int DeadlineStreamConnect(git_stream* stream) {
-  DeadlineSocketStream* st = AsDeadlineStream(stream);
-  addrinfo hints{};
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_family = AF_UNSPEC;
-  addrinfo* info = nullptr;
-  if (const int rc = getaddrinfo(st->host, st->port, &hints, &info); rc != 0) {
-    SetNetError(absl::StrCat("failed to resolve address for ", st->host, ": ", gai_strerror(rc)));
-    return -1;
-  }
-  std::string last_error = "no address";
-  for (addrinfo* ai = info; ai != nullptr; ai = ai->ai_next) {
-    const int fd =
-        socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, ai->ai_protocol);
-    if (fd < 0) {
-      last_error = std::strerror(errno);
-      continue;
-    }
-    st->fd = fd;
-    int connect_errno = 0;
-    if (connect(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
-      connect_errno = errno;
-      if (connect_errno == EINPROGRESS) {
-        if (WaitForSocket(st, POLLOUT, "connecting to") != 0) {
-          close(fd);
-          st->fd = -1;
-          freeaddrinfo(info);
-          return -1;
-        }
-        socklen_t len = sizeof(connect_errno);
-        if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &connect_errno, &len) != 0) {
-          connect_errno = errno;
-        }
-      }
-    }
-    if (connect_errno == 0) {
-      // Our own reads and writes pass MSG_DONTWAIT; the descriptor itself goes
-      // back to blocking mode for transports (ssh) that use it directly.
-      fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-      freeaddrinfo(info);
-      return 0;
-    }
-    last_error = std::strerror(connect_errno);
-    close(fd);
-    st->fd = -1;
-  }
-  freeaddrinfo(info);
-  SetNetError(absl::StrCat("failed to connect to ", st->host, ":", st->port, ": ", last_error));
-  return -1;
-}
-
-ssize_t DeadlineStreamRead(git_stream* stream, void* data, size_t len) {
-  DeadlineSocketStream* st = AsDeadlineStream(stream);
-  for (;;) {
-    if (WaitForSocket(st, POLLIN, "waiting for data from") != 0) return -1;
-    const ssize_t n = recv(st->fd, data, len, MSG_DONTWAIT);
-    if (n >= 0) return n;
-    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) continue;
-    SetNetError(absl::StrCat("error receiving socket data: ", std::strerror(errno)));
-    return -1;
-  }
-}
-
-ssize_t DeadlineStreamWrite(git_stream* stream, const char* data, size_t len, int flags) {
-  DeadlineSocketStream* st = AsDeadlineStream(stream);
-  for (;;) {
-    if (WaitForSocket(st, POLLOUT, "sending data to") != 0) return -1;
-    const ssize_t n = send(st->fd, data, len, flags | MSG_DONTWAIT | MSG_NOSIGNAL);
-    if (n >= 0) return n;
-    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) continue;
-    SetNetError(absl::StrCat("error sending data: ", std::strerror(errno)));
-    return -1;
-  }
-}
-
-int DeadlineStreamClose(git_stream* stream) {
-  DeadlineSocketStream* st = AsDeadlineStream(stream);
-  int rc = 0;
-  if (st->fd >= 0) rc = close(st->fd);
-  st->fd = -1;
-  return rc;
-}
-
-void DeadlineStreamFree(git_stream* stream) {
-  DeadlineSocketStream* st = AsDeadlineStream(stream);
-  if (st->fd >= 0) close(st->fd);
-  std::free(st->host);
-  std::free(st->port);
-  delete st;
-}
-
-int DeadlineStreamNew(git_stream** out, const char* host, const char* port) {
-  if (out == nullptr || host == nullptr || port == nullptr) {
-    SetNetError("invalid socket stream arguments");
-    return -1;
-  }
-  auto* st = new DeadlineSocketStream{};
-  st->parent.version = GIT_STREAM_VERSION;
-  st->parent.connect = DeadlineStreamConnect;
-  st->parent.read = DeadlineStreamRead;
-  st->parent.write = DeadlineStreamWrite;
-  st->parent.close = DeadlineStreamClose;
-  st->parent.free = DeadlineStreamFree;
-  st->host = strdup(host);
-  st->port = strdup(port);
-  st->fd = -1;
-  st->deadline =
-      current_fetch_deadline != nullptr ? *current_fetch_deadline : absl::InfiniteFuture();
-  *out = &st->parent;
-  return 0;
-}
-
 // Returns libgit2's error if initialisation failed, once per process.
 absl::Status InitLibgit2() {
   static std::once_flag once;
@@ -277,34 +92,226 @@ absl::Status InitLibgit2() {
       status = new absl::Status(GitStatus(absl::StatusCode::kInternal, rc, "initialising libgit2"));
       return;
     }
-    static git_stream_registration registration{};
-    registration.version = GIT_STREAM_VERSION;
-    registration.init = DeadlineStreamNew;
-    const int reg = git_stream_register(GIT_STREAM_STANDARD, &registration);
-    status = new absl::Status(
-        reg < 0 ? GitStatus(absl::StatusCode::kInternal, reg, "registering the socket stream")
-                : absl::OkStatus());
+    status = new absl::Status(RegisterGitStreams());
   });
   return *status;
 }
 
-// Aborts a fetch from libgit2's progress callbacks once the deadline passed.
-struct FetchWatchdog {
-  absl::Time deadline;
-  bool fired = false;
+// ---------------------------------------------------------------------------
+// URLs.
 
+// The URL for messages and logs: an http(s) user:password@ (or token@) part
+// becomes "***@"; for other schemes only a password is hidden (an SSH user
+// name is no secret).
+std::string RedactUrl(absl::string_view url) {
+  const size_t scheme_end = url.find("://");
+  if (scheme_end == absl::string_view::npos) return std::string(url);
+  const size_t authority = scheme_end + 3;
+  const size_t path = url.find_first_of("/?#", authority);
+  const absl::string_view host_part = url.substr(
+      authority, path == absl::string_view::npos ? absl::string_view::npos : path - authority);
+  const size_t at = host_part.rfind('@');
+  if (at == absl::string_view::npos) return std::string(url);
+  const absl::string_view userinfo = host_part.substr(0, at);
+  const std::string scheme = absl::AsciiStrToLower(url.substr(0, scheme_end));
+  std::string shown;
+  if (scheme == "http" || scheme == "https") {
+    shown = "***";
+  } else {
+    const size_t colon = userinfo.find(':');
+    shown = colon == absl::string_view::npos ? std::string(userinfo)
+                                             : absl::StrCat(userinfo.substr(0, colon), ":***");
+  }
+  return absl::StrCat(url.substr(0, authority), shown, url.substr(authority + at));
+}
+
+std::string UrlScheme(absl::string_view url) {
+  const size_t scheme_end = url.find("://");
+  if (scheme_end == absl::string_view::npos) return "";
+  return absl::AsciiStrToLower(url.substr(0, scheme_end));
+}
+
+// ssh://, ssh+git://, git+ssh:// or scp-like [user@]host:path, as libgit2
+// tells them apart.
+bool IsSshUrl(absl::string_view url) {
+  const std::string scheme = UrlScheme(url);
+  if (!scheme.empty()) return scheme == "ssh" || scheme == "ssh+git" || scheme == "git+ssh";
+  const size_t colon = url.find(':');
+  return colon != absl::string_view::npos && colon > 0 &&
+         url.substr(0, colon).find('/') == absl::string_view::npos;
+}
+
+// The port of an ssh URL (22 unless given), for matching [host]:port in
+// known_hosts: libgit2 hands the certificate callback the host only.
+int SshPort(absl::string_view url) {
+  if (UrlScheme(url).empty()) return 22;  // scp-like syntax has no port
+  absl::string_view authority = url.substr(url.find("://") + 3);
+  authority = authority.substr(0, authority.find('/'));
+  if (const size_t at = authority.rfind('@'); at != absl::string_view::npos) {
+    authority.remove_prefix(at + 1);
+  }
+  size_t colon = absl::string_view::npos;
+  if (absl::StartsWith(authority, "[")) {
+    const size_t close = authority.find(']');
+    if (close != absl::string_view::npos && close + 1 < authority.size() &&
+        authority[close + 1] == ':') {
+      colon = close + 1;
+    }
+  } else {
+    colon = authority.rfind(':');
+  }
+  int port = 0;
+  if (colon == absl::string_view::npos || !absl::SimpleAtoi(authority.substr(colon + 1), &port) ||
+      port <= 0 || port > 65535) {
+    return 22;
+  }
+  return port;
+}
+
+// ---------------------------------------------------------------------------
+// Fetch callbacks. libgit2 calls them on the fetching thread with a pointer
+// to the FetchContext of that fetch.
+
+struct FetchContext {
+  absl::Time deadline;
+  bool deadline_passed = false;
+  const GitAuth* auth = nullptr;
+  std::string url;  // redacted
+  int ssh_port = 22;
+  const SshKnownHosts* known_hosts = nullptr;
+  // Credentials handed to libgit2 so far. libgit2 asks again after the
+  // server refused them; we answer that with an error instead of a loop.
+  int credentials_given = 0;
+  bool gave_rsa_key = false;
+  std::string auth_error;      // why we gave libgit2 no credentials
+  std::string host_key_error;  // why we refused the SSH host key
+
+  // Whether the deadline passed (latched: a fetch that failed after its
+  // deadline is reported as timed out, whatever the transport said).
   bool Expired() {
-    if (!fired && common::RealClock::Get()->Now() >= deadline) fired = true;
-    return fired;
+    if (!deadline_passed && common::RealClock::Get()->Now() >= deadline) deadline_passed = true;
+    return deadline_passed;
   }
 };
 
-int WatchdogTransferProgress(const git_indexer_progress* /*stats*/, void* payload) {
-  return static_cast<FetchWatchdog*>(payload)->Expired() ? GIT_EUSER : 0;
+int TransferProgress(const git_indexer_progress* /*stats*/, void* payload) {
+  return static_cast<FetchContext*>(payload)->Expired() ? GIT_EUSER : 0;
 }
 
-int WatchdogSideband(const char* /*str*/, int /*len*/, void* payload) {
-  return static_cast<FetchWatchdog*>(payload)->Expired() ? GIT_EUSER : 0;
+int SidebandProgress(const char* /*str*/, int /*len*/, void* payload) {
+  return static_cast<FetchContext*>(payload)->Expired() ? GIT_EUSER : 0;
+}
+
+std::string SshUser(const GitAuth& auth) { return auth.username.empty() ? "git" : auth.username; }
+
+int RefuseCredentials(FetchContext* ctx, std::string message) {
+  git_error_set_str(GIT_ERROR_NET, message.c_str());
+  ctx->auth_error = std::move(message);
+  return GIT_EAUTH;
+}
+
+// git_credential_acquire_cb. Never logs and never puts a value in a message.
+int AcquireCredential(git_credential** out, const char* /*url*/, const char* username_from_url,
+                      unsigned int allowed_types, void* payload) {
+  auto* ctx = static_cast<FetchContext*>(payload);
+  const GitAuth& auth = *ctx->auth;
+  // ssh:// without a user in the URL: libgit2 first asks for the user alone.
+  if (allowed_types == GIT_CREDENTIAL_USERNAME) {
+    return git_credential_username_new(out, SshUser(auth).c_str());
+  }
+  const std::string check = auth.secret_name.empty()
+                                ? "check the credentials"
+                                : absl::StrCat("check the secret ", auth.secret_name);
+  if (ctx->credentials_given > 0) {
+    // The server refused what we gave it; asking again would only repeat that.
+    // libssh2 1.10 (Debian 12) signs with RSA keys as ssh-rsa (SHA-1) only,
+    // which OpenSSH 8.8+ and most Git hosts refuse.
+    return RefuseCredentials(
+        ctx, absl::StrCat("authentication to ", ctx->url, " failed (", check, ")",
+                          ctx->gave_rsa_key ? "; RSA keys are signed with SHA-1 (ssh-rsa) here, "
+                                              "which many servers refuse: use an ed25519 or "
+                                              "ECDSA key"
+                                            : ""));
+  }
+  const std::string user = username_from_url != nullptr && username_from_url[0] != '\0'
+                               ? username_from_url
+                           : IsSshUrl(ctx->url) ? SshUser(auth)
+                                                : auth.username;
+  if ((allowed_types & GIT_CREDENTIAL_SSH_MEMORY) != 0 && !auth.ssh_private_key.empty()) {
+    ++ctx->credentials_given;
+    ctx->gave_rsa_key = SshPrivateKeyType(auth.ssh_private_key) == "ssh-rsa";
+    return git_credential_ssh_key_memory_new(
+        out, user.c_str(), /*publickey=*/nullptr, auth.ssh_private_key.c_str(),
+        auth.ssh_passphrase.empty() ? nullptr : auth.ssh_passphrase.c_str());
+  }
+  if ((allowed_types & GIT_CREDENTIAL_USERPASS_PLAINTEXT) != 0 &&
+      (!auth.password.empty() || !auth.username.empty())) {
+    ++ctx->credentials_given;
+    return git_credential_userpass_plaintext_new(out, user.c_str(), auth.password.c_str());
+  }
+  const bool none = auth.username.empty() && auth.password.empty() && auth.ssh_private_key.empty();
+  if (none) {
+    return RefuseCredentials(ctx, absl::StrCat("authentication to ", ctx->url,
+                                               " failed: the server requires credentials and "
+                                               "none are configured"));
+  }
+  std::vector<std::string> wanted;
+  if ((allowed_types & (GIT_CREDENTIAL_SSH_KEY | GIT_CREDENTIAL_SSH_MEMORY)) != 0) {
+    wanted.push_back("an SSH private key");
+  }
+  if ((allowed_types & GIT_CREDENTIAL_USERPASS_PLAINTEXT) != 0) {
+    wanted.push_back("a username and password");
+  }
+  return RefuseCredentials(
+      ctx,
+      absl::StrCat("authentication to ", ctx->url, " failed: the server accepts ",
+                   wanted.empty() ? "no credential type we support" : absl::StrJoin(wanted, " or "),
+                   ", which the credentials do not hold (", check, ")"));
+}
+
+// git_transport_certificate_check_cb. SSH host keys are checked against the
+// GitRepo's known_hosts; TLS certificates were already judged by our TLS
+// stream (git_streams.cc), whose verdict stands.
+int CheckCertificate(git_cert* cert, int /*valid*/, const char* host, void* payload) {
+  auto* ctx = static_cast<FetchContext*>(payload);
+  if (cert->cert_type != GIT_CERT_HOSTKEY_LIBSSH2) return GIT_PASSTHROUGH;
+  const auto* hostkey = reinterpret_cast<const git_cert_hostkey*>(cert);
+  absl::Status verified;
+  if ((hostkey->type & GIT_CERT_SSH_RAW) == 0 || hostkey->hostkey == nullptr) {
+    verified = absl::FailedPreconditionError(
+        absl::StrCat("host key verification failed for ", host, ": libgit2 gave no raw host key"));
+  } else {
+    verified = ctx->known_hosts->Verify(host, ctx->ssh_port,
+                                        std::string_view(hostkey->hostkey, hostkey->hostkey_len));
+  }
+  if (verified.ok()) return 0;
+  ctx->host_key_error = std::string(verified.message());
+  git_error_set_str(GIT_ERROR_SSH, ctx->host_key_error.c_str());
+  return GIT_ECERTIFICATE;
+}
+
+// Replaces any credential value in `message` (defence in depth: none of our
+// messages includes one, but libgit2's or a server's might echo it).
+std::string ScrubSecrets(std::string message, const GitAuth& auth) {
+  for (const std::string* secret : {&auth.password, &auth.ssh_passphrase}) {
+    if (secret->size() < 4) continue;  // too short to tell from ordinary text
+    absl::StrReplaceAll({{*secret, "***"}}, &message);
+  }
+  return message;
+}
+
+// insecureSkipTLSVerify is worth one warning per URL, not one per poll.
+void WarnInsecureOnce(const std::string& url, const std::string& shown_url) {
+  static absl::Mutex mu(absl::kConstInit);
+  static std::set<std::string>* warned = new std::set<std::string>();  // guarded by mu
+  absl::MutexLock lock(&mu);
+  if (warned->insert(common::Sha256Hex(url)).second) {
+    common::Logger("manager.git")
+        ->warn(
+            "{}: insecureSkipTLSVerify is set, so the server's TLS certificate is not "
+            "verified",
+            shown_url);
+  }
 }
 
 // A name libgit2 accepted as a tree entry but that we refuse to handle.
@@ -510,7 +517,10 @@ struct GitRepository::Handles {
 
 GitRepository::GitRepository(std::string url, std::string cache_path,
                              std::unique_ptr<Handles> handles)
-    : url_(std::move(url)), cache_path_(std::move(cache_path)), handles_(std::move(handles)) {}
+    : url_(std::move(url)),
+      display_url_(RedactUrl(url_)),
+      cache_path_(std::move(cache_path)),
+      handles_(std::move(handles)) {}
 
 GitRepository::~GitRepository() = default;
 
@@ -530,12 +540,12 @@ absl::StatusOr<std::unique_ptr<GitRepository>> GitRepository::Open(const std::st
 
   auto handles = std::make_unique<Handles>();
   if (std::filesystem::exists(path, ec)) {
-    ASSIGN_OR_RETURN(handles->repo, OpenBare(path, url));
+    ASSIGN_OR_RETURN(handles->repo, OpenBare(path, RedactUrl(url)));
   } else {
     git_repository* repo = nullptr;
     if (const int rc = git_repository_init(&repo, path.c_str(), /*is_bare=*/1); rc < 0) {
       return GitStatus(absl::StatusCode::kFailedPrecondition, rc,
-                       absl::StrCat("creating the cache ", path, " of ", url));
+                       absl::StrCat("creating the cache ", path, " of ", RedactUrl(url)));
     }
     handles->repo.reset(repo);
   }
@@ -544,12 +554,52 @@ absl::StatusOr<std::unique_ptr<GitRepository>> GitRepository::Open(const std::st
 }
 
 absl::StatusOr<std::string> GitRepository::Fetch(const std::string& ref, bool is_revision,
-                                                 absl::Duration timeout) {
+                                                 absl::Duration timeout, const GitAuth& auth) {
+  absl::StatusOr<std::string> result;
+  {
+    absl::MutexLock lock(&mu_);
+    result = FetchLocked(ref, is_revision, timeout, auth);
+  }
+  if (result.ok()) return result;
+  return absl::Status(result.status().code(),
+                      ScrubSecrets(std::string(result.status().message()), auth));
+}
+
+absl::StatusOr<std::string> GitRepository::FetchLocked(const std::string& ref, bool is_revision,
+                                                       absl::Duration timeout,
+                                                       const GitAuth& auth) {
   const std::string what =
       absl::StrCat(is_revision ? "revision \"" : "branch \"", absl::CEscape(ref), "\"");
   if (ref.empty()) return absl::InvalidArgumentError(absl::StrCat("empty ", what));
 
-  absl::MutexLock lock(&mu_);
+  // Settings are checked before any network traffic, so that a bad secret is
+  // reported as such rather than as a failure of the server.
+  const bool ssh = IsSshUrl(url_);
+  const bool https = UrlScheme(url_) == "https";
+  SshKnownHosts known_hosts;
+  if (ssh) {
+    absl::StatusOr<SshKnownHosts> parsed = SshKnownHosts::Parse(auth.ssh_known_hosts);
+    if (!parsed.ok()) return parsed.status();
+    known_hosts = *std::move(parsed);
+    if ((git_libgit2_features() & GIT_FEATURE_SSH) == 0) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("cannot fetch ", display_url_, ": libgit2 was built without SSH support"));
+    }
+    // libgit2 1.5 fails every ssh:// connection when it cannot look for
+    // ~/.ssh/known_hosts (whose verdict we then overrule with our own).
+    const char* home = std::getenv("HOME");
+    if (home == nullptr || home[0] == '\0') {
+      return absl::FailedPreconditionError(
+          absl::StrCat("cannot fetch ", display_url_,
+                       ": libgit2 1.5 needs $HOME to be set for ssh:// (set it in the manager's "
+                       "environment)"));
+    }
+  }
+  if (https && !auth.insecure_skip_tls_verify && !auth.ca_bundle_pem.empty()) {
+    RETURN_IF_ERROR(CheckCaBundle(auth.ca_bundle_pem));
+  }
+  if (https && auth.insecure_skip_tls_verify) WarnInsecureOnce(url_, display_url_);
+
   git_repository* repo = handles_->repo.get();
 
   // Resolves an object id (commit or tag) to the commit it names.
@@ -558,13 +608,13 @@ absl::StatusOr<std::string> GitRepository::Fetch(const std::string& ref, bool is
     if (const int rc = git_object_lookup(&raw_object, repo, oid, GIT_OBJECT_ANY); rc < 0) {
       return GitStatus(
           rc == GIT_ENOTFOUND ? absl::StatusCode::kNotFound : absl::StatusCode::kInternal, rc,
-          absl::StrCat("looking up ", what, " (", OidHex(oid), ") fetched from ", url_));
+          absl::StrCat("looking up ", what, " (", OidHex(oid), ") fetched from ", display_url_));
     }
     ObjectPtr object(raw_object);
     git_object* raw_commit = nullptr;
     if (const int rc = git_object_peel(&raw_commit, object.get(), GIT_OBJECT_COMMIT); rc < 0) {
       return GitStatus(absl::StatusCode::kInvalidArgument, rc,
-                       absl::StrCat(what, " in ", url_, " does not name a commit"));
+                       absl::StrCat(what, " in ", display_url_, " does not name a commit"));
     }
     ObjectPtr commit(raw_commit);
     return OidHex(git_object_id(commit.get()));
@@ -603,19 +653,31 @@ absl::StatusOr<std::string> GitRepository::Fetch(const std::string& ref, bool is
   git_remote* raw_remote = nullptr;
   if (const int rc = git_remote_create_with_opts(&raw_remote, url_.c_str(), &create_opts); rc < 0) {
     return GitStatus(absl::StatusCode::kInvalidArgument, rc,
-                     absl::StrCat("creating a remote for ", url_));
+                     absl::StrCat("creating a remote for ", display_url_));
   }
   RemotePtr remote(raw_remote);
 
-  FetchWatchdog watchdog{common::RealClock::Get()->Now() + timeout};
+  FetchContext context;
+  context.deadline = common::RealClock::Get()->Now() + timeout;
+  context.auth = &auth;
+  context.url = display_url_;
+  context.ssh_port = ssh ? SshPort(url_) : 0;
+  context.known_hosts = &known_hosts;
   git_fetch_options opts;
   git_fetch_options_init(&opts, GIT_FETCH_OPTIONS_VERSION);
   opts.prune = GIT_FETCH_PRUNE;
   opts.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
   opts.update_fetchhead = 0;
-  opts.callbacks.transfer_progress = WatchdogTransferProgress;
-  opts.callbacks.sideband_progress = WatchdogSideband;
-  opts.callbacks.payload = &watchdog;
+  opts.callbacks.transfer_progress = TransferProgress;
+  opts.callbacks.sideband_progress = SidebandProgress;
+  opts.callbacks.credentials = AcquireCredential;
+  opts.callbacks.certificate_check = CheckCertificate;
+  opts.callbacks.payload = &context;
+
+  StreamSettings stream_settings;
+  stream_settings.deadline = context.deadline;
+  stream_settings.ca_bundle_pem = auth.ca_bundle_pem;
+  stream_settings.insecure_skip_tls_verify = auth.insecure_skip_tls_verify;
 
   std::vector<char*> refspec_ptrs;
   refspec_ptrs.reserve(refspecs.size());
@@ -624,25 +686,43 @@ absl::StatusOr<std::string> GitRepository::Fetch(const std::string& ref, bool is
 
   int rc = 0;
   {
-    ScopedFetchDeadline scoped_deadline(&watchdog.deadline);
+    ScopedStreamSettings scoped_settings(&stream_settings);
     rc = git_remote_fetch(remote.get(), &refspec_array, &opts, "flotilla fetch");
   }
   if (rc < 0) {
-    if (watchdog.Expired()) {
+    if (context.Expired()) {
       common::Logger("manager.git")
-          ->debug("fetch of {} from {} timed out: {}", what, url_, LastGitError(rc));
-      return absl::DeadlineExceededError(
-          absl::StrCat("fetch from ", url_, " timed out after ", absl::FormatDuration(timeout)));
+          ->debug("fetch of {} from {} timed out: {}", what, display_url_,
+                  ScrubSecrets(LastGitError(rc), auth));
+      return absl::DeadlineExceededError(absl::StrCat(
+          "fetch from ", display_url_, " timed out after ", absl::FormatDuration(timeout)));
     }
-    return GitStatus(
-        rc == GIT_EAUTH ? absl::StatusCode::kUnauthenticated : absl::StatusCode::kUnavailable, rc,
-        absl::StrCat("fetching ", what, " from ", url_));
+    if (!context.auth_error.empty()) return absl::UnauthenticatedError(context.auth_error);
+    // libssh2 could not use the key we gave it (wrong passphrase, unknown
+    // format): as much an authentication failure as a refused key.
+    const git_error* error = git_error_last();
+    if (context.credentials_given > 0 && error != nullptr && error->klass == GIT_ERROR_SSH &&
+        absl::StartsWith(error->message, "Failed to authenticate SSH session")) {
+      absl::string_view detail = error->message;
+      absl::ConsumePrefix(&detail, "Failed to authenticate SSH session: ");
+      return absl::UnauthenticatedError(absl::StrCat(
+          "authentication to ", display_url_, " failed: the SSH private key could not be used (",
+          auth.secret_name.empty() ? "check the credentials"
+                                   : absl::StrCat("check the secret ", auth.secret_name),
+          "): ", detail));
+    }
+    absl::StatusCode code = absl::StatusCode::kUnavailable;
+    if (rc == GIT_EAUTH) code = absl::StatusCode::kUnauthenticated;
+    if (rc == GIT_ECERTIFICATE || !context.host_key_error.empty()) {
+      code = absl::StatusCode::kFailedPrecondition;
+    }
+    return GitStatus(code, rc, absl::StrCat("fetching ", what, " from ", display_url_));
   }
 
   if (full_id) {
     git_commit* raw_commit = nullptr;
     if (git_commit_lookup(&raw_commit, repo, &*full_id) != 0) {
-      return absl::NotFoundError(absl::StrCat(what, " not found in ", url_));
+      return absl::NotFoundError(absl::StrCat(what, " not found in ", display_url_));
     }
     CommitPtr commit(raw_commit);
     return OidHex(git_commit_id(commit.get()));
@@ -654,7 +734,7 @@ absl::StatusOr<std::string> GitRepository::Fetch(const std::string& ref, bool is
   size_t head_count = 0;
   if (const int ls_rc = git_remote_ls(&heads, &head_count, remote.get()); ls_rc < 0) {
     return GitStatus(absl::StatusCode::kUnavailable, ls_rc,
-                     absl::StrCat("listing the refs of ", url_));
+                     absl::StrCat("listing the refs of ", display_url_));
   }
   const auto advertised = [&](const std::string& name) -> const git_oid* {
     for (size_t i = 0; i < head_count; ++i) {
@@ -665,9 +745,10 @@ absl::StatusOr<std::string> GitRepository::Fetch(const std::string& ref, bool is
   const git_oid* oid = nullptr;
   if (is_revision) oid = advertised(absl::StrCat("refs/tags/", ref));
   if (oid == nullptr) oid = advertised(absl::StrCat("refs/heads/", ref));
-  if (oid == nullptr) return absl::NotFoundError(absl::StrCat(what, " not found in ", url_));
+  if (oid == nullptr)
+    return absl::NotFoundError(absl::StrCat(what, " not found in ", display_url_));
   ASSIGN_OR_RETURN(std::string commit, peel_to_commit(oid));
-  common::Logger("manager.git")->debug("fetched {} from {}: {}", what, url_, commit);
+  common::Logger("manager.git")->debug("fetched {} from {}: {}", what, display_url_, commit);
   return commit;
 }
 
@@ -678,18 +759,18 @@ absl::StatusOr<std::unique_ptr<CommitTree>> GitRepository::Tree(const std::strin
         absl::StrCat("\"", absl::CEscape(commit_id), "\" is not a full commit id"));
   }
   // A handle of its own (see GitCommitTree), so no need for mu_ here.
-  ASSIGN_OR_RETURN(RepoPtr repo, OpenBare(cache_path_, url_));
+  ASSIGN_OR_RETURN(RepoPtr repo, OpenBare(cache_path_, display_url_));
   git_commit* raw_commit = nullptr;
   if (const int rc = git_commit_lookup(&raw_commit, repo.get(), &*oid); rc < 0) {
     return GitStatus(
         rc == GIT_ENOTFOUND ? absl::StatusCode::kNotFound : absl::StatusCode::kInternal, rc,
-        absl::StrCat("looking up commit ", commit_id, " of ", url_));
+        absl::StrCat("looking up commit ", commit_id, " of ", display_url_));
   }
   CommitPtr commit(raw_commit);
   git_tree* raw_tree = nullptr;
   if (const int rc = git_commit_tree(&raw_tree, commit.get()); rc < 0) {
     return GitStatus(absl::StatusCode::kInternal, rc,
-                     absl::StrCat("reading the tree of commit ", commit_id, " of ", url_));
+                     absl::StrCat("reading the tree of commit ", commit_id, " of ", display_url_));
   }
   TreePtr tree(raw_tree);
   std::string id = OidHex(git_commit_id(commit.get()));

@@ -258,6 +258,13 @@ RunResult RunBinary(const std::string& binary, const std::vector<std::string>& a
 }
 
 HttpResponse HttpGet(const std::string& host_port, const std::string& path) {
+  return HttpRequest(host_port, "GET", path, {}, "");
+}
+
+HttpResponse HttpRequest(const std::string& host_port, const std::string& method,
+                         const std::string& path,
+                         const std::vector<std::pair<std::string, std::string>>& headers,
+                         const std::string& body) {
   HttpResponse response;
   const size_t colon = host_port.rfind(':');
   int port = 0;
@@ -284,8 +291,11 @@ HttpResponse HttpGet(const std::string& host_port, const std::string& path) {
     close(fd);
     return response;
   }
-  const std::string request =
-      "GET " + path + " HTTP/1.0\r\nHost: " + host_port + "\r\nConnection: close\r\n\r\n";
+  std::string request = method + " " + path + " HTTP/1.0\r\nHost: " + host_port +
+                        "\r\nConnection: close\r\n";
+  for (const auto& [name, value] : headers) request += name + ": " + value + "\r\n";
+  if (method != "GET") request += "Content-Length: " + std::to_string(body.size()) + "\r\n";
+  request += "\r\n" + body;
   size_t sent = 0;
   while (sent < request.size()) {
     const ssize_t n = send(fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/time/time.h"
@@ -73,6 +74,11 @@ struct HttpResponse {
 };
 // A plain HTTP/1.0 GET to "host:port" on loopback.
 HttpResponse HttpGet(const std::string& host_port, const std::string& path);
+// Any HTTP/1.0 request with headers and a body (Content-Length is added).
+HttpResponse HttpRequest(const std::string& host_port, const std::string& method,
+                         const std::string& path,
+                         const std::vector<std::pair<std::string, std::string>>& headers,
+                         const std::string& body);
 
 // The value of the first sample of `name` in Prometheus text `metrics` whose
 // labels include all of `labels`.

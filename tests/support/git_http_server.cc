@@ -1,0 +1,473 @@
+#include "tests/support/git_http_server.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <stdexcept>
+#include <string_view>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
+#include "absl/strings/strip.h"
+#include "tests/support/test_util.h"
+
+namespace flotilla::testing {
+namespace {
+
+constexpr size_t kMaxHeaderBytes = size_t{64} * 1024;
+
+std::string OpenSslErrors() {
+  std::string out;
+  while (const unsigned long err = ERR_get_error()) {
+    char buf[256];
+    ERR_error_string_n(err, buf, sizeof(buf));
+    out += buf;
+    out += "; ";
+  }
+  return out;
+}
+
+struct Request {
+  std::string method;
+  std::string path;                            // without the query
+  std::string query;                           // after '?'
+  std::map<std::string, std::string> headers;  // lowercase names
+  std::string body;
+
+  std::string Header(const std::string& name) const {
+    auto it = headers.find(name);
+    return it == headers.end() ? "" : it->second;
+  }
+};
+
+// Runs a CGI program with `env`, feeding `body` to its stdin, and appends its
+// stdout to `output`. False if it could not be started.
+bool RunCgi(const std::string& program, const std::vector<std::string>& env,
+            const std::string& body, std::string* output) {
+  int in_pipe[2], out_pipe[2];
+  if (pipe2(in_pipe, O_CLOEXEC) != 0) return false;
+  if (pipe2(out_pipe, O_CLOEXEC) != 0) {
+    close(in_pipe[0]);
+    close(in_pipe[1]);
+    return false;
+  }
+  // Everything the child needs is built before fork().
+  std::vector<char*> envp;
+  envp.reserve(env.size() + 1);
+  for (const std::string& e : env) envp.push_back(const_cast<char*>(e.c_str()));
+  envp.push_back(nullptr);
+  char* argv[] = {const_cast<char*>(program.c_str()), nullptr};
+
+  const pid_t pid = fork();
+  if (pid < 0) return false;
+  if (pid == 0) {
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    dup2(in_pipe[0], STDIN_FILENO);
+    dup2(out_pipe[1], STDOUT_FILENO);
+    const int devnull = open("/dev/null", O_WRONLY);
+    if (devnull >= 0) dup2(devnull, STDERR_FILENO);
+    execve(program.c_str(), argv, envp.data());
+    _exit(127);
+  }
+  close(in_pipe[0]);
+  close(out_pipe[1]);
+  fcntl(in_pipe[1], F_SETFL, O_NONBLOCK);
+  size_t written = 0;
+  int in_fd = in_pipe[1];
+  if (body.empty()) {
+    close(in_fd);
+    in_fd = -1;
+  }
+  char buf[65536];
+  for (;;) {
+    pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {in_fd, POLLOUT, 0}};
+    if (poll(fds, in_fd >= 0 ? 2 : 1, -1) < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    if (in_fd >= 0 && (fds[1].revents & (POLLOUT | POLLERR | POLLHUP)) != 0) {
+      const ssize_t n = write(in_fd, body.data() + written, body.size() - written);
+      if (n > 0) written += static_cast<size_t>(n);
+      if (n < 0 && errno != EAGAIN && errno != EINTR) written = body.size();
+      if (written == body.size()) {
+        close(in_fd);
+        in_fd = -1;
+      }
+    }
+    if ((fds[0].revents & (POLLIN | POLLHUP | POLLERR)) != 0) {
+      const ssize_t n = read(out_pipe[0], buf, sizeof(buf));
+      if (n > 0) {
+        output->append(buf, static_cast<size_t>(n));
+      } else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+        break;
+      }
+    }
+  }
+  if (in_fd >= 0) close(in_fd);
+  close(out_pipe[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return true;
+}
+
+}  // namespace
+
+struct GitHttpServer::Tls {
+  SSL_CTX* ctx = nullptr;
+  ~Tls() { SSL_CTX_free(ctx); }
+};
+
+// One accepted connection, plain or TLS, blocking.
+class GitHttpServer::Connection {
+ public:
+  Connection(int fd, SSL_CTX* ctx) : fd_(fd) {
+    if (ctx != nullptr) {
+      ssl_ = SSL_new(ctx);
+      SSL_set_fd(ssl_, fd);
+    }
+  }
+  ~Connection() {
+    if (ssl_ != nullptr) {
+      if (handshaken_) SSL_shutdown(ssl_);
+      SSL_free(ssl_);
+    }
+    ERR_clear_error();
+  }
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  bool Handshake() {
+    if (ssl_ == nullptr) return true;
+    handshaken_ = SSL_accept(ssl_) == 1;
+    if (!handshaken_) ERR_clear_error();
+    return handshaken_;
+  }
+
+  // Up to `n` bytes; 0 at EOF or on error.
+  size_t Read(char* buf, size_t n) {
+    if (ssl_ != nullptr) {
+      const int r = SSL_read(ssl_, buf, static_cast<int>(n));
+      return r > 0 ? static_cast<size_t>(r) : 0;
+    }
+    for (;;) {
+      const ssize_t r = recv(fd_, buf, n, 0);
+      if (r < 0 && errno == EINTR) continue;
+      return r > 0 ? static_cast<size_t>(r) : 0;
+    }
+  }
+
+  bool WriteAll(std::string_view data) {
+    while (!data.empty()) {
+      size_t n = 0;
+      if (ssl_ != nullptr) {
+        const int r = SSL_write(ssl_, data.data(), static_cast<int>(data.size()));
+        if (r <= 0) return false;
+        n = static_cast<size_t>(r);
+      } else {
+        const ssize_t r = send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) return false;
+        n = static_cast<size_t>(r);
+      }
+      data.remove_prefix(n);
+    }
+    return true;
+  }
+
+  // Reads one request (Content-Length or chunked body). False on EOF or
+  // anything malformed.
+  bool ReadRequest(Request* req) {
+    size_t header_end;
+    while ((header_end = buffer_.find("\r\n\r\n")) == std::string::npos) {
+      if (buffer_.size() > kMaxHeaderBytes || !Fill()) return false;
+    }
+    const std::string head = buffer_.substr(0, header_end);
+    buffer_.erase(0, header_end + 4);
+    std::vector<std::string> lines = absl::StrSplit(head, "\r\n");
+    std::vector<std::string> request_line = absl::StrSplit(lines[0], ' ');
+    if (request_line.size() != 3) return false;
+    req->method = request_line[0];
+    const std::string& target = request_line[1];
+    const size_t q = target.find('?');
+    req->path = target.substr(0, q);
+    req->query = q == std::string::npos ? "" : target.substr(q + 1);
+    for (size_t i = 1; i < lines.size(); ++i) {
+      const size_t colon = lines[i].find(':');
+      if (colon == std::string::npos) return false;
+      req->headers[absl::AsciiStrToLower(lines[i].substr(0, colon))] =
+          std::string(absl::StripAsciiWhitespace(absl::string_view(lines[i]).substr(colon + 1)));
+    }
+    if (absl::EqualsIgnoreCase(req->Header("expect"), "100-continue") &&
+        !WriteAll("HTTP/1.1 100 Continue\r\n\r\n")) {
+      return false;
+    }
+    if (absl::EqualsIgnoreCase(req->Header("transfer-encoding"), "chunked")) {
+      for (;;) {
+        size_t line_end;
+        while ((line_end = buffer_.find("\r\n")) == std::string::npos) {
+          if (!Fill()) return false;
+        }
+        size_t chunk = 0;
+        const std::string size_field = buffer_.substr(0, buffer_.find_first_of(";\r"));
+        if (!absl::SimpleHexAtoi(size_field, &chunk)) return false;
+        buffer_.erase(0, line_end + 2);
+        while (buffer_.size() < chunk + 2) {
+          if (!Fill()) return false;
+        }
+        req->body.append(buffer_, 0, chunk);
+        buffer_.erase(0, chunk + 2);
+        if (chunk == 0) return true;  // (no trailers from git clients)
+      }
+    }
+    size_t length = 0;
+    if (!req->Header("content-length").empty() &&
+        !absl::SimpleAtoi(req->Header("content-length"), &length)) {
+      return false;
+    }
+    while (buffer_.size() < length) {
+      if (!Fill()) return false;
+    }
+    req->body = buffer_.substr(0, length);
+    buffer_.erase(0, length);
+    return true;
+  }
+
+ private:
+  bool Fill() {
+    char buf[16384];
+    const size_t n = Read(buf, sizeof(buf));
+    if (n == 0) return false;
+    buffer_.append(buf, n);
+    return true;
+  }
+
+  int fd_;
+  SSL* ssl_ = nullptr;
+  bool handshaken_ = false;
+  std::string buffer_;
+};
+
+GitHttpServer::GitHttpServer(Options options) : options_(std::move(options)) {
+  const CommandResult exec_path = RunCommand("git --exec-path");
+  if (exec_path.exit_code != 0) throw std::runtime_error("git --exec-path: " + exec_path.output);
+  backend_path_ =
+      std::string(absl::StripTrailingAsciiWhitespace(exec_path.output)) + "/git-http-backend";
+  if (access(backend_path_.c_str(), X_OK) != 0) {
+    throw std::runtime_error(backend_path_ + " is not executable");
+  }
+
+  if (!options_.tls_cert_pem.empty()) {
+    tls_ = std::make_unique<Tls>();
+    tls_->ctx = SSL_CTX_new(TLS_server_method());
+    BIO* cert_bio = BIO_new_mem_buf(options_.tls_cert_pem.data(),
+                                    static_cast<int>(options_.tls_cert_pem.size()));
+    bool ok = tls_->ctx != nullptr && cert_bio != nullptr;
+    for (bool first = true; ok; first = false) {
+      X509* cert = PEM_read_bio_X509(cert_bio, nullptr, nullptr, nullptr);
+      if (cert == nullptr) {
+        ok = !first;
+        ERR_clear_error();
+        break;
+      }
+      ok = first ? SSL_CTX_use_certificate(tls_->ctx, cert) == 1
+                 : SSL_CTX_add1_chain_cert(tls_->ctx, cert) == 1;
+      X509_free(cert);
+    }
+    BIO_free(cert_bio);
+    BIO* key_bio =
+        BIO_new_mem_buf(options_.tls_key_pem.data(), static_cast<int>(options_.tls_key_pem.size()));
+    EVP_PKEY* key =
+        key_bio != nullptr ? PEM_read_bio_PrivateKey(key_bio, nullptr, nullptr, nullptr) : nullptr;
+    ok = ok && key != nullptr && SSL_CTX_use_PrivateKey(tls_->ctx, key) == 1;
+    EVP_PKEY_free(key);
+    BIO_free(key_bio);
+    if (!ok) throw std::runtime_error("GitHttpServer TLS set-up failed: " + OpenSslErrors());
+  }
+
+  listen_fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  if (listen_fd_ < 0 || bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
+      listen(listen_fd_, 64) != 0 ||
+      getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0 ||
+      pipe2(stop_pipe_, O_CLOEXEC) != 0) {
+    const std::string error = std::strerror(errno);
+    if (listen_fd_ >= 0) close(listen_fd_);
+    throw std::runtime_error("GitHttpServer listen: " + error);
+  }
+  port_ = ntohs(addr.sin_port);
+  accept_thread_ = std::thread([this] { AcceptLoop(); });
+}
+
+GitHttpServer::~GitHttpServer() {
+  std::vector<std::thread> threads;
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+    // Wakes connection threads blocked in reads (their fds stay open until
+    // they close them themselves).
+    for (int fd : open_fds_) shutdown(fd, SHUT_RDWR);
+  }
+  const char byte = 'x';
+  (void)!write(stop_pipe_[1], &byte, 1);
+  accept_thread_.join();
+  {
+    absl::MutexLock lock(&mu_);
+    threads.swap(connection_threads_);
+  }
+  for (std::thread& t : threads) t.join();
+  close(listen_fd_);
+  close(stop_pipe_[0]);
+  close(stop_pipe_[1]);
+}
+
+std::string GitHttpServer::Url(const std::string& repo_rel_path) const {
+  return absl::StrCat(tls_ != nullptr ? "https" : "http", "://127.0.0.1:", port_, "/",
+                      repo_rel_path);
+}
+
+void GitHttpServer::AcceptLoop() {
+  for (;;) {
+    pollfd fds[2] = {{listen_fd_, POLLIN, 0}, {stop_pipe_[0], POLLIN, 0}};
+    if (poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      return;
+    }
+    if (fds[1].revents != 0) return;
+    const int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+    if (fd < 0) continue;
+    absl::MutexLock lock(&mu_);
+    if (stopping_) {
+      close(fd);
+      return;
+    }
+    open_fds_.push_back(fd);
+    connection_threads_.emplace_back([this, fd] { Serve(fd); });
+  }
+}
+
+void GitHttpServer::Serve(int fd) {
+  // A peer that went away must not kill the test binary: the SIGPIPE of a
+  // write stays pending on this thread, and write() fails with EPIPE.
+  sigset_t pipe_set;
+  sigemptyset(&pipe_set);
+  sigaddset(&pipe_set, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &pipe_set, nullptr);
+  {
+    Connection conn(fd, tls_ != nullptr ? tls_->ctx : nullptr);
+    Request req;
+    if (conn.Handshake() && conn.ReadRequest(&req)) {
+      ++requests_;
+      const Fault fault = fault_;
+      bool authorized = options_.username.empty() && options_.password.empty();
+      std::string user;
+      if (!authorized) {
+        const std::string header = req.Header("authorization");
+        absl::string_view auth = header;
+        std::string decoded;
+        if (absl::ConsumePrefix(&auth, "Basic ") && absl::Base64Unescape(auth, &decoded)) {
+          authorized = decoded == options_.username + ":" + options_.password;
+          user = options_.username;
+        }
+      }
+      if (fault == Fault::kHang) {
+        pollfd stop{stop_pipe_[0], POLLIN, 0};
+        while (poll(&stop, 1, -1) < 0 && errno == EINTR) {
+        }
+      } else if (!authorized) {
+        ++unauthorized_;
+        conn.WriteAll(
+            "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"flotilla-test\"\r\n"
+            "Content-Type: text/plain\r\nContent-Length: 13\r\nConnection: close\r\n\r\n"
+            "unauthorized\n");
+      } else {
+        const char* path = std::getenv("PATH");
+        std::vector<std::string> env = {
+            "GIT_PROJECT_ROOT=" + options_.project_root,
+            "GIT_HTTP_EXPORT_ALL=1",
+            "GIT_CONFIG_NOSYSTEM=1",
+            "HOME=" + options_.project_root,
+            "PATH=" + std::string(path != nullptr ? path : "/usr/bin:/bin"),
+            "GATEWAY_INTERFACE=CGI/1.1",
+            "SERVER_PROTOCOL=HTTP/1.1",
+            "REMOTE_ADDR=127.0.0.1",
+            "REQUEST_METHOD=" + req.method,
+            "PATH_INFO=" + req.path,
+            "QUERY_STRING=" + req.query,
+            "CONTENT_TYPE=" + req.Header("content-type"),
+            "CONTENT_LENGTH=" + std::to_string(req.body.size()),
+        };
+        if (!user.empty()) env.push_back("REMOTE_USER=" + user);
+        if (!req.Header("git-protocol").empty()) {
+          env.push_back("HTTP_GIT_PROTOCOL=" + req.Header("git-protocol"));
+        }
+        std::string output;
+        if (!RunCgi(backend_path_, env, req.body, &output)) {
+          conn.WriteAll(
+              "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\nConnection: "
+              "close\r\n\r\n");
+        } else {
+          // CGI output: headers (with an optional Status:), blank line, body.
+          size_t sep = output.find("\r\n\r\n");
+          size_t body_start = sep + 4;
+          if (sep == std::string::npos) {
+            sep = output.find("\n\n");
+            body_start = sep + 2;
+          }
+          if (sep == std::string::npos) sep = body_start = output.size();
+          std::string status = "200 OK";
+          std::string headers;
+          for (absl::string_view line :
+               absl::StrSplit(absl::string_view(output).substr(0, sep), '\n')) {
+            line = absl::StripTrailingAsciiWhitespace(line);
+            if (line.empty()) continue;
+            if (absl::ConsumePrefix(&line, "Status:")) {
+              status = std::string(absl::StripAsciiWhitespace(line));
+            } else {
+              absl::StrAppend(&headers, line, "\r\n");
+            }
+          }
+          const std::string body = output.substr(std::min(body_start, output.size()));
+          const std::string response_head =
+              absl::StrCat("HTTP/1.1 ", status, "\r\n", headers, "Content-Length: ", body.size(),
+                           "\r\nConnection: close\r\n\r\n");
+          if (fault == Fault::kCloseMidPack && req.method == "POST" &&
+              absl::EndsWith(req.path, "/git-upload-pack")) {
+            conn.WriteAll(response_head + body.substr(0, body.size() / 2));
+          } else {
+            conn.WriteAll(response_head + body);
+          }
+        }
+      }
+    }
+  }
+  absl::MutexLock lock(&mu_);
+  std::erase(open_fds_, fd);
+  close(fd);
+}
+
+}  // namespace flotilla::testing
