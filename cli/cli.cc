@@ -5,6 +5,7 @@
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/connection.h"
+#include "cli/render_command.h"
 #include "cli/table.h"
 #include "cli/version.h"
 
@@ -111,6 +112,19 @@ const std::vector<Command>& Commands() {
        "Example:\n"
        "  flotilla token create --ttl 30m --max-uses 1 --label env=prod",
        TokenFlags, RunToken},
+      {"render", "render DIR [--label k=v]... [-o yaml|json]",
+       "Print what a cluster with given labels would get from a bundle directory",
+       "Reads DIR as one bundle (fleet.yaml or fleet.yml, resources, overlays,\n"
+       "kustomize.dir) and prints the manifests a cluster with these labels would\n"
+       "receive, computed by the same code as the manager: Flotilla's `fleet test`.\n"
+       "Works offline; no manager is needed. A cluster the bundle does not target\n"
+       "gets nothing: the reason goes to stderr and the exit status is 0. A broken\n"
+       "bundle exits 1 with the error.\n"
+       "\n"
+       "Examples:\n"
+       "  flotilla render apps/web --label env=prod --label region=eu\n"
+       "  flotilla render apps/web -l env=dev -o json | jq '.items[].metadata.name'",
+       RenderFlags, RunRender},
       {"help", "help [COMMAND]", "Show help for flotilla or for a command", "", NoFlags, RunHelp},
       {"version", "version", "Print the client version", "", NoFlags, RunVersion},
   };

@@ -27,12 +27,16 @@
 #include "common/fleet/bundle_spec.h"
 #include "common/fleet/gitrepo_spec.h"
 #include "flotilla/v1/agent.pb.h"
-#include "manager/scan/scanner.h"
+#include "common/scan/scanner.h"
 #include "manager/source/git_repository.h"
 #include "manager/store/store.h"
 #include "manager/webhook/webhook.h"
 
 namespace flotilla::manager {
+
+using common::ScanCommit;
+using common::ScanLimits;
+using common::ScannedBundle;
 
 // What one cluster should run: bundle_deployment_id -> assignment. Immutable
 // once published; replaced wholesale when anything changes.

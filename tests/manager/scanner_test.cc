@@ -1,4 +1,4 @@
-#include "manager/scan/scanner.h"
+#include "common/scan/scanner.h"
 
 #include <catch2/catch.hpp>
 #include <chrono>
@@ -19,14 +19,18 @@
 #include "common/fleet/gitrepo_spec.h"
 #include "common/fleet/naming.h"
 #include "common/hash.h"
-#include "manager/scan/fleetignore.h"
-#include "manager/scan/go_filepath.h"
+#include "common/scan/fleetignore.h"
+#include "common/scan/go_filepath.h"
 #include "manager/source/git_repository.h"
 #include "tests/support/git_fixtures.h"
 #include "tests/support/test_util.h"
 
 namespace flotilla::manager {
 namespace {
+
+// The scanner is common code (common/scan); these tests drive it through the
+// manager's GitRepository.
+using namespace ::flotilla::common;  // NOLINT(google-build-using-namespace)
 
 using flotilla::testing::RunCommand;
 using flotilla::testing::TempDir;

@@ -1,4 +1,4 @@
-#include "manager/scan/tree_index.h"
+#include "common/scan/tree_index.h"
 
 #include <algorithm>
 
@@ -6,9 +6,9 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "common/status_macros.h"
-#include "manager/scan/repo_path.h"
+#include "common/scan/repo_path.h"
 
-namespace flotilla::manager {
+namespace flotilla::common {
 namespace {
 
 bool PathLess(const TreeEntry& e, absl::string_view path) { return e.path < path; }
@@ -162,4 +162,4 @@ absl::StatusOr<Resolution> ResolvePath(TreeIndex& index, absl::string_view start
   return result;
 }
 
-}  // namespace flotilla::manager
+}  // namespace flotilla::common

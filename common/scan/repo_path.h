@@ -7,7 +7,7 @@
 
 #include "absl/strings/string_view.h"
 
-namespace flotilla::manager {
+namespace flotilla::common {
 
 // "a/b/c" -> "a/b"; "a" -> ".".
 absl::string_view DirOf(absl::string_view path);
@@ -40,4 +40,4 @@ bool IsSafeRepoPath(absl::string_view path);
 // \xNN, so a hostile name cannot break a log line, JSON or a proto string.
 std::string Printable(absl::string_view s);
 
-}  // namespace flotilla::manager
+}  // namespace flotilla::common

@@ -16,9 +16,9 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "manager/scan/go_filepath.h"
+#include "common/scan/go_filepath.h"
 
-namespace flotilla::manager {
+namespace flotilla::common {
 
 struct FleetIgnoreRule {
   std::string pattern;
@@ -48,4 +48,4 @@ absl::StatusOr<std::vector<FleetIgnoreRule>> ParseFleetIgnore(absl::string_view 
 GoMatchResult FleetIgnoreMatches(const FleetIgnoreRule& rule, absl::string_view name, bool is_dir,
                                  uint64_t* budget);
 
-}  // namespace flotilla::manager
+}  // namespace flotilla::common

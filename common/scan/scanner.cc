@@ -1,4 +1,4 @@
-#include "manager/scan/scanner.h"
+#include "common/scan/scanner.h"
 
 #include <algorithm>
 #include <set>
@@ -15,12 +15,12 @@
 #include "common/fleet/options.h"
 #include "common/status_macros.h"
 #include "common/yaml.h"
-#include "manager/scan/fleetignore.h"
-#include "manager/scan/go_filepath.h"
-#include "manager/scan/repo_path.h"
-#include "manager/scan/tree_index.h"
+#include "common/scan/fleetignore.h"
+#include "common/scan/go_filepath.h"
+#include "common/scan/repo_path.h"
+#include "common/scan/tree_index.h"
 
-namespace flotilla::manager {
+namespace flotilla::common {
 namespace {
 
 using common::Json;
@@ -719,4 +719,4 @@ absl::StatusOr<std::vector<ScannedBundle>> ScanCommit(const CommitTree& tree,
   return Scanner(tree, gitrepo, limits).Run();
 }
 
-}  // namespace flotilla::manager
+}  // namespace flotilla::common

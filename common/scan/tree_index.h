@@ -14,9 +14,9 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
-#include "manager/source/git_repository.h"
+#include "common/scan/commit_tree.h"
 
-namespace flotilla::manager {
+namespace flotilla::common {
 
 // Go's EvalSymlinks gives up after 255 links.
 inline constexpr int kMaxSymlinkHops = 255;
@@ -83,4 +83,4 @@ struct Resolution {
 absl::StatusOr<Resolution> ResolvePath(TreeIndex& index, absl::string_view start,
                                        absl::string_view rel, absl::string_view scope);
 
-}  // namespace flotilla::manager
+}  // namespace flotilla::common

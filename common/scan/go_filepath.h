@@ -13,7 +13,7 @@
 
 #include "absl/strings/string_view.h"
 
-namespace flotilla::manager {
+namespace flotilla::common {
 
 // utf8.DecodeRuneInString: the first rune of `s` and its length in bytes.
 // An empty string gives {0xFFFD, 0}; an invalid or overlong sequence, a
@@ -50,4 +50,4 @@ bool HasGlobMeta(absl::string_view path);
 // ("" when that element has no '.').
 absl::string_view GoExt(absl::string_view path);
 
-}  // namespace flotilla::manager
+}  // namespace flotilla::common

@@ -31,9 +31,9 @@
 #include "absl/status/statusor.h"
 #include "common/fleet/bundle_spec.h"
 #include "common/fleet/gitrepo_spec.h"
-#include "manager/source/git_repository.h"
+#include "common/scan/commit_tree.h"
 
-namespace flotilla::manager {
+namespace flotilla::common {
 
 struct ScanLimits {
   uint64_t max_file_bytes = 4 << 20;  // one file (resource, fleet.yaml, values file, .fleetignore)
@@ -72,4 +72,4 @@ absl::StatusOr<std::vector<ScannedBundle>> ScanCommit(const CommitTree& tree,
                                                       const common::GitRepoSpec& gitrepo,
                                                       const ScanLimits& limits = {});
 
-}  // namespace flotilla::manager
+}  // namespace flotilla::common

@@ -1,10 +1,10 @@
-#include "manager/scan/fleetignore.h"
+#include "common/scan/fleetignore.h"
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "manager/scan/repo_path.h"
+#include "common/scan/repo_path.h"
 
-namespace flotilla::manager {
+namespace flotilla::common {
 namespace {
 
 // bufio.Scanner's default token limit: a longer line ends Fleet's reading.
@@ -88,4 +88,4 @@ GoMatchResult FleetIgnoreMatches(const FleetIgnoreRule& rule, absl::string_view 
   return GoMatch(rule.pattern, name, budget);
 }
 
-}  // namespace flotilla::manager
+}  // namespace flotilla::common

@@ -1,6 +1,6 @@
-#include "manager/scan/go_filepath.h"
+#include "common/scan/go_filepath.h"
 
-namespace flotilla::manager {
+namespace flotilla::common {
 namespace {
 
 constexpr char32_t kRuneError = 0xFFFD;
@@ -234,4 +234,4 @@ absl::string_view GoExt(absl::string_view path) {
   return {};
 }
 
-}  // namespace flotilla::manager
+}  // namespace flotilla::common

@@ -1,12 +1,12 @@
-#include "manager/scan/repo_path.h"
+#include "common/scan/repo_path.h"
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "manager/scan/go_filepath.h"
+#include "common/scan/go_filepath.h"
 
-namespace flotilla::manager {
+namespace flotilla::common {
 
 absl::string_view DirOf(absl::string_view path) {
   const size_t slash = path.rfind('/');
@@ -110,4 +110,4 @@ std::string Printable(absl::string_view s) {
   return out;
 }
 
-}  // namespace flotilla::manager
+}  // namespace flotilla::common
