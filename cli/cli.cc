@@ -112,8 +112,8 @@ const std::vector<Command>& Commands() {
        "Example:\n"
        "  flotilla token create --ttl 30m --max-uses 1 --label env=prod",
        TokenFlags, RunToken},
-      {"render", "render DIR [--label k=v]... [-o yaml|json]",
-       "Print what a cluster with given labels would get from a bundle directory",
+      {"render", "render DIR [-l k=v]... [-o FMT]",
+       "Show what a cluster with given labels gets from a bundle",
        "Reads DIR as one bundle (fleet.yaml or fleet.yml, resources, overlays,\n"
        "kustomize.dir) and prints the manifests a cluster with these labels would\n"
        "receive, computed by the same code as the manager: Flotilla's `fleet test`.\n"
