@@ -8,6 +8,7 @@
 #include "common/fleet/bundle_target.h"
 #include "common/fleet/gitrepo_spec.h"
 #include "common/fleet/targeting.h"
+#include "common/fleet/values_template.h"
 #include "common/render/manifest.h"
 #include "common/scan/directory_tree.h"
 #include "common/scan/scanner.h"
@@ -86,6 +87,10 @@ int RunRender(CommandContext& ctx) {
     return kExitOk;
   }
 
+  if (auto st = common::PreprocessHelmValues(decision.options, cluster); !st.ok()) {
+    ctx.err() << "error: bundle " << bundle.name << ": " << st.message() << "\n";
+    return kExitServerError;
+  }
   common::RenderInput input;
   input.bundle_name = bundle.name;
   input.files = bundle.files;

@@ -26,6 +26,10 @@ struct ClusterView {
   Labels labels;
   // The ClusterGroups whose selector matches this cluster's labels.
   std::vector<const ClusterGroupView*> groups;
+  // For templated Helm values (values_template.h).
+  std::string namespace_ = "fleet-default";
+  Labels annotations;
+  Json template_values = Json::object();
 };
 
 // One entry of GitRepo.spec.targets, fleet.yaml targetCustomizations or

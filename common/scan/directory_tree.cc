@@ -31,18 +31,33 @@ absl::StatusOr<std::unique_ptr<DirectoryTree>> DirectoryTree::Open(const std::st
   if (!S_ISDIR(st.st_mode)) {
     return absl::FailedPreconditionError(absl::StrCat(root, ": not a directory"));
   }
-  std::string clean = root;
-  while (clean.size() > 1 && clean.back() == '/') clean.pop_back();
+  // Resolved once, so a root given as a symlink is that directory; nothing
+  // below it is followed.
+  std::error_code ec;
+  std::string clean = std::filesystem::canonical(root, ec).string();
+  if (ec) return absl::FailedPreconditionError(absl::StrCat(root, ": ", ec.message()));
   return std::unique_ptr<DirectoryTree>(new DirectoryTree(std::move(clean)));
 }
 
 absl::StatusOr<std::vector<TreeEntry>> DirectoryTree::List(std::string_view dir) const {
-  std::string rel(dir);
-  if (rel == ".") rel.clear();
-  while (!rel.empty() && rel.back() == '/') rel.pop_back();
+  // Normalised to "a/b": empty and "." components dropped, ".." refused.
+  std::string rel;
+  for (absl::string_view part :
+       absl::StrSplit(absl::string_view(dir.data(), dir.size()), '/', absl::SkipEmpty())) {
+    if (part == ".") continue;
+    if (part == "..") {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "path \"", absl::string_view(dir.data(), dir.size()), "\" leaves the directory"));
+    }
+    absl::StrAppend(&rel, rel.empty() ? "" : "/", part);
+  }
+  // No symlink on the way down to `dir` is followed either.
+  std::string walked;
   for (absl::string_view part : absl::StrSplit(rel, '/', absl::SkipEmpty())) {
-    if (part == ".." || part == ".") {
-      return absl::InvalidArgumentError(absl::StrCat("path \"", rel, "\" leaves the directory"));
+    absl::StrAppend(&walked, walked.empty() ? "" : "/", part);
+    struct stat pst {};
+    if (lstat(absl::StrCat(root_, "/", walked).c_str(), &pst) != 0 || !S_ISDIR(pst.st_mode)) {
+      return absl::NotFoundError(absl::StrCat("\"", rel, "\" is not a directory in ", root_));
     }
   }
   const std::string start = rel.empty() ? root_ : absl::StrCat(root_, "/", rel);
@@ -97,6 +112,12 @@ absl::StatusOr<std::vector<TreeEntry>> DirectoryTree::List(std::string_view dir)
 }
 
 absl::StatusOr<std::string> DirectoryTree::Read(const TreeEntry& entry, uint64_t max_size) const {
+  for (absl::string_view part : absl::StrSplit(entry.path, '/')) {
+    if (part.empty() || part == "." || part == "..") {
+      return absl::InvalidArgumentError(
+          absl::StrCat("path \"", entry.path, "\" is not inside the directory"));
+    }
+  }
   const std::string abs = absl::StrCat(root_, "/", entry.path);
   struct stat st {};
   if (lstat(abs.c_str(), &st) != 0) {

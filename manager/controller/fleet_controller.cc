@@ -9,6 +9,7 @@
 #include "common/fleet/fleet_objects.h"
 #include "common/fleet/options.h"
 #include "common/fleet/targeting.h"
+#include "common/fleet/values_template.h"
 #include "common/hash.h"
 #include "common/logging.h"
 #include "common/render/manifest.h"
@@ -63,6 +64,9 @@ common::ClusterView FleetController::ViewOf(const ClusterRecord& c) const {
   common::ClusterView v;
   v.name = c.name;
   v.labels = c.labels;
+  v.annotations = c.annotations;
+  v.template_values = Json::parse(c.template_values_json, nullptr, false);
+  if (!v.template_values.is_object()) v.template_values = Json::object();
   // Fleet: a cluster's groups are those whose selector matches its labels; a
   // null selector has no members.
   for (const auto& [name, g] : groups_) {
@@ -567,6 +571,11 @@ absl::StatusOr<std::set<std::string>> FleetController::Retarget(
         common::TargetDecision d =
             common::DecideTarget(repo->spec.targets, effective, view->second);
         if (d.deploy) {
+          // Per-cluster Helm values (global.fleet.clusterLabels, ${ }).
+          if (auto st = common::PreprocessHelmValues(d.options, view->second); !st.ok()) {
+            render_error = std::string(st.message());
+            continue;  // keep whatever the cluster has
+          }
           auto content = Render(*b, d.options);
           if (!content.ok()) {
             render_error = std::string(content.status().message());

@@ -1295,5 +1295,30 @@ TEST_CASE("Deleting a GitRepo removes its bundles from every cluster", "[control
   CHECK(f.controller().DeleteGitRepo("apps", "token:a").code() == absl::StatusCode::kNotFound);
 }
 
+// Fleet (target/builder.go preprocessHelmValues): templated Helm values are
+// per cluster, so they are part of each cluster's deploymentID; a template
+// error is the bundle's render error on that cluster.
+TEST_CASE("Templated Helm values make per-cluster deployments", "[controller]") {
+  Fixture f;
+  f.RegisterFleet();
+  f.repo().WriteFile("web/fleet.yaml",
+                     "helm:\n  values:\n    region: ${ .ClusterLabels.region }\n"
+                     "    env: global.fleet.clusterLabels.env\n");
+  f.repo().WriteFile("web/cm.yaml", ConfigMap("web", "v1"));
+  f.repo().Commit("templated values");
+  f.ApplyAndSync();
+  const auto us1 = f.BdsOn("c-us-1").at("apps-web").deployment_id;
+  CHECK(f.BdsOn("c-us-2").at("apps-web").deployment_id == us1);
+  CHECK(f.BdsOn("c-eu-1").at("apps-web").deployment_id != us1);
+
+  f.repo().WriteFile("web/fleet.yaml",
+                     "helm:\n  values:\n    x: ${ .ClusterLabels.nope.deeper }\n");
+  f.repo().Commit("broken template");
+  RequireOk(f.controller().SyncGitRepo("apps"));
+  CHECK_THAT(f.Bundle("apps-web").error,
+             Catch::Matchers::Contains("failed to render helm values template"));
+  CHECK(f.BdsOn("c-us-1").at("apps-web").deployment_id == us1);  // the last good one stays
+}
+
 }  // namespace
 }  // namespace flotilla::manager
