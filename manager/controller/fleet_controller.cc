@@ -526,6 +526,7 @@ absl::StatusOr<std::set<std::string>> FleetController::Retarget(
   std::set<std::string> new_contents;
   std::map<std::string, std::string> bundle_errors;
   std::set<std::string> changed_clusters;
+  std::set<std::string> held_bundles;
 
   std::set<std::string> bundle_set = bundle_names;
   if (bundle_set.empty()) {
@@ -591,6 +592,23 @@ absl::StatusOr<std::set<std::string>> FleetController::Retarget(
         }
       }
       if (want) {
+        std::string pending = PendingDependencies(*b, cid);
+        if (!pending.empty()) {
+          // Held: the cluster keeps what it has; a new one gets a
+          // placeholder with no deployment, so the reason shows.
+          held_[cid][bname] = pending;
+          held_bundles.insert(bname);
+          if (existing == existing_map.end()) {
+            BundleDeploymentRecord placeholder;
+            placeholder.bundle = bname;
+            placeholder.cluster_id = cid;
+            placeholder.state = flotilla::v1::WAIT_APPLIED;
+            placeholder.message = pending;
+            upserts.push_back(std::move(placeholder));
+          }
+          continue;
+        }
+        held_[cid].erase(bname);
         if (existing == existing_map.end() ||
             existing->second.deployment_id != desired.deployment_id ||
             existing->second.options_json != desired.options_json) {
@@ -604,8 +622,9 @@ absl::StatusOr<std::set<std::string>> FleetController::Retarget(
           new_contents.insert(desired.content_hash);
           upserts.push_back(std::move(desired));
         }
-      } else if (existing != existing_map.end()) {
-        deletes.emplace_back(bname, cid);
+      } else {
+        held_[cid].erase(bname);
+        if (existing != existing_map.end()) deletes.emplace_back(bname, cid);
       }
     }
     // A render error is cleared only when every cluster was evaluated: a
@@ -649,6 +668,15 @@ absl::StatusOr<std::set<std::string>> FleetController::Retarget(
     bundles_.at(bname).record.error = err.empty() ? "" : "render: " + err;
   }
   PublishAssignments(changed_clusters);
+  // Bundles held for dependencies that this very pass created or changed
+  // (say, both bundles arrived in one commit) are looked at once more.
+  if (!held_bundles.empty() && !changed_clusters.empty() && !second_pass_) {
+    second_pass_ = true;
+    auto more = Retarget(held_bundles, changed_clusters);
+    second_pass_ = false;
+    if (!more.ok()) return more.status();
+    changed_clusters.insert(more->begin(), more->end());
+  }
   return changed_clusters;
 }
 
@@ -656,6 +684,7 @@ void FleetController::PublishAssignments(const std::set<std::string>& clusters) 
   for (const auto& cid : clusters) {
     auto snapshot = std::make_shared<ClusterAssignments>();
     for (const auto& [bname, bd] : bds_[cid]) {
+      if (bd.deployment_id.empty()) continue;  // held for its dependencies
       flotilla::v1::Assignment a;
       a.set_bundle_deployment_id(bname);
       a.set_bundle_name(bname);
@@ -702,7 +731,26 @@ absl::StatusOr<std::string> FleetController::Content(const std::string& hash) {
 absl::Status FleetController::ReportStatus(
     const std::string& cluster_id,
     const std::vector<flotilla::v1::BundleDeploymentStatus>& statuses) {
-  absl::MutexLock lock(&mu_);
+  std::set<std::string> changed;
+  {
+    absl::MutexLock lock(&mu_);
+    RETURN_IF_ERROR(ReportStatusLocked(cluster_id, statuses));
+    // A dependency's new state may release bundles waiting on it here.
+    std::set<std::string> dependents;
+    for (const auto& [name, b] : bundles_) {
+      if (b.spec.depends_on.is_array() && !b.spec.depends_on.empty()) dependents.insert(name);
+    }
+    if (!dependents.empty() && !statuses.empty()) {
+      ASSIGN_OR_RETURN(changed, Retarget(dependents, {cluster_id}));
+    }
+  }
+  Notify(changed);
+  return absl::OkStatus();
+}
+
+absl::Status FleetController::ReportStatusLocked(
+    const std::string& cluster_id,
+    const std::vector<flotilla::v1::BundleDeploymentStatus>& statuses) {
   auto cit = clusters_.find(cluster_id);
   if (cit == clusters_.end()) return absl::NotFoundError("cluster not found");
   std::vector<BundleDeploymentRecord> updates;
@@ -865,7 +913,15 @@ std::vector<BundleDeploymentRecord> FleetController::BundleDeployments() {
   absl::MutexLock lock(&mu_);
   std::vector<BundleDeploymentRecord> out;
   for (const auto& [cid, m] : bds_) {
-    for (const auto& [b, bd] : m) out.push_back(bd);
+    auto held = held_.find(cid);
+    for (const auto& [b, bd] : m) {
+      out.push_back(bd);
+      // A held update shows why it waits, over the running one's status.
+      if (held != held_.end()) {
+        auto why = held->second.find(b);
+        if (why != held->second.end()) out.back().message = why->second;
+      }
+    }
   }
   return out;
 }

@@ -26,8 +26,8 @@
 #include "common/clock.h"
 #include "common/fleet/bundle_spec.h"
 #include "common/fleet/gitrepo_spec.h"
-#include "flotilla/v1/agent.pb.h"
 #include "common/scan/scanner.h"
+#include "flotilla/v1/agent.pb.h"
 #include "manager/source/git_repository.h"
 #include "manager/store/store.h"
 #include "manager/webhook/webhook.h"
@@ -174,6 +174,14 @@ class FleetController {
   absl::Status LoadLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status ApplyScan(const std::string& repo_name, const std::string& commit,
                          std::vector<ScannedBundle> scanned);
+  // Why bundle `b` may not get a new deployment on `cluster_id` yet (its
+  // dependsOn entries not in an accepted state there); "" when it may
+  // (fleet_controller_depends.cc).
+  absl::Status ReportStatusLocked(const std::string& cluster_id,
+                                  const std::vector<flotilla::v1::BundleDeploymentStatus>& statuses)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  std::string PendingDependencies(const BundleState& b, const std::string& cluster_id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Git credentials and TLS settings of a GitRepo (its clientSecretName read
   // from the store, caBundle, insecureSkipTLSVerify).
   absl::StatusOr<GitAuth> GitAuthFor(const common::GitRepoSpec& spec);
@@ -208,6 +216,9 @@ class FleetController {
   std::set<std::string> connected_ ABSL_GUARDED_BY(mu_);
   // cluster id -> bundle -> record
   std::map<std::string, std::map<std::string, BundleDeploymentRecord>> bds_ ABSL_GUARDED_BY(mu_);
+  bool second_pass_ ABSL_GUARDED_BY(mu_) = false;  // Retarget's dependsOn re-check
+  // cluster id -> bundle -> why its new deployment is held (dependsOn).
+  std::map<std::string, std::map<std::string, std::string>> held_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, std::shared_ptr<const ClusterAssignments>> assignments_
       ABSL_GUARDED_BY(mu_);
   // (files_key + ":" + options hash) -> rendered content

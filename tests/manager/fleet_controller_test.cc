@@ -1320,5 +1320,45 @@ TEST_CASE("Templated Helm values make per-cluster deployments", "[controller]") 
   CHECK(f.BdsOn("c-us-1").at("apps-web").deployment_id == us1);  // the last good one stays
 }
 
+// Fleet (agent/deployer/deployer.go checkDependency): a bundle with
+// dependsOn waits on each cluster until its dependencies there are in an
+// accepted state (default Ready); the reason shows on its BundleDeployment.
+TEST_CASE("dependsOn holds a bundle on a cluster until its dependency is ready there",
+          "[controller]") {
+  Fixture f;
+  f.RegisterFleet();
+  f.repo().WriteFile("db/fleet.yaml", "labels: {tier: data}\n");
+  f.repo().WriteFile("db/cm.yaml", ConfigMap("db", "v1"));
+  f.repo().WriteFile("web/fleet.yaml", "dependsOn:\n- name: apps-db\n");
+  f.repo().WriteFile("web/cm.yaml", ConfigMap("web", "v1"));
+  f.repo().WriteFile("api/fleet.yaml",
+                     "dependsOn:\n- selector: {matchLabels: {tier: data}}\n"
+                     "  acceptedStates: [WaitApplied, Ready]\n");
+  f.repo().WriteFile("api/cm.yaml", ConfigMap("api", "v1"));
+  f.repo().WriteFile("lost/fleet.yaml", "dependsOn:\n- name: nowhere\n");
+  f.repo().WriteFile("lost/cm.yaml", ConfigMap("lost", "v1"));
+  f.repo().Commit("with dependencies");
+  f.ApplyAndSync();
+
+  auto held = f.BdsOn("c-us-1").at("apps-web");
+  CHECK(held.deployment_id.empty());
+  CHECK(held.message == "dependent bundle(s) are not ready: [apps-db]");
+  CHECK(f.controller().AssignmentsFor("c-us-1")->by_id.count("apps-web") == 0);
+  // WaitApplied accepted: not held.
+  CHECK_FALSE(f.BdsOn("c-us-1").at("apps-api").deployment_id.empty());
+  CHECK(f.BdsOn("c-us-1").at("apps-lost").message ==
+        "dependent bundle(s) are not ready: [no bundles matching name nowhere on this cluster]");
+
+  // The dependency becomes Ready on one cluster: web follows there only.
+  f.TakeNotifications();
+  const auto db = f.BdsOn("c-us-1").at("apps-db");
+  RequireOk(f.controller().ReportStatus(
+      "c-us-1", {AgentStatus("apps-db", db.deployment_id, flotilla::v1::READY, "")}));
+  CHECK_FALSE(f.BdsOn("c-us-1").at("apps-web").deployment_id.empty());
+  CHECK(f.controller().AssignmentsFor("c-us-1")->by_id.count("apps-web") == 1);
+  CHECK(f.BdsOn("c-us-2").at("apps-web").deployment_id.empty());
+  CHECK(f.TakeNotifications() == std::vector<Ids>{{"c-us-1"}});
+}
+
 }  // namespace
 }  // namespace flotilla::manager
