@@ -36,6 +36,9 @@ ABSL_FLAG(std::string, server_names, "localhost,127.0.0.1",
           "Comma-separated DNS names and IPs for the server certificate.");
 ABSL_FLAG(std::string, trust_domain, "flotilla", "SPIFFE trust domain of agent certificates.");
 ABSL_FLAG(std::string, log_level, "info", "trace, debug, info, warn or error.");
+ABSL_FLAG(std::string, kustomize, "",
+          "Tool for kustomize.dir bundles: a kustomize or kubectl binary (default: kustomize, "
+          "then kubectl, from PATH).");
 
 namespace {
 
@@ -100,6 +103,7 @@ int main(int argc, char** argv) {
 
   fm::ControllerOptions copts;
   copts.git_cache_dir = data_dir + "/git";
+  copts.kustomize.binary = absl::GetFlag(FLAGS_kustomize);
   fm::FleetController controller(store->get(), clock, copts);
   if (auto st = controller.Load(); !st.ok()) return Fail("loading state", st);
 

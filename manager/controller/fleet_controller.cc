@@ -505,6 +505,7 @@ absl::StatusOr<std::string> FleetController::Render(const BundleState& b, const 
     in.bundle_name = b.record.name;
     in.files = *b.files;
     in.options = options;
+    in.kustomize = options_.kustomize;
     auto rendered = common::RenderBundle(in);
     RenderCacheEntry e;
     if (rendered.ok()) {

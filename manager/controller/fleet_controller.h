@@ -26,6 +26,7 @@
 #include "common/clock.h"
 #include "common/fleet/bundle_spec.h"
 #include "common/fleet/gitrepo_spec.h"
+#include "common/render/kustomize.h"
 #include "common/scan/scanner.h"
 #include "flotilla/v1/agent.pb.h"
 #include "manager/source/git_repository.h"
@@ -48,6 +49,9 @@ struct ControllerOptions {
   std::string git_cache_dir;
   absl::Duration fetch_timeout = absl::Minutes(2);
   ScanLimits scan_limits;
+  // kustomize.dir bundles: the tool ("" searches PATH for kustomize, then
+  // kubectl) and how long one build may take.
+  common::KustomizeOptions kustomize;
 };
 
 class FleetController {
