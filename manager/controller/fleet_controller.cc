@@ -325,6 +325,8 @@ void FleetController::RecordRepoError(const std::string& repo_name, const std::s
   auto it = repos_.find(repo_name);
   if (it == repos_.end()) return;
   it->second.force_rescan = true;
+  // No commit: the fetch itself failed (GitPolling), not the scan.
+  it->second.fetch_error = commit.empty() ? error : "";
   GitRepoRecord r = it->second.record;
   if (!commit.empty()) r.commit = commit;
   r.error = error;
@@ -372,6 +374,7 @@ absl::Status FleetController::SyncGitRepo(const std::string& name) {
     absl::MutexLock lock(&mu_);
     auto it = repos_.find(name);
     if (it == repos_.end()) return absl::OkStatus();
+    it->second.fetch_error.clear();
     RepoState& st = it->second;
     // After a failed fetch the scan runs again, so the GitRepo's error is
     // the scan's once more.
@@ -925,6 +928,12 @@ std::vector<BundleDeploymentRecord> FleetController::BundleDeployments() {
     }
   }
   return out;
+}
+
+std::string FleetController::FetchError(const std::string& gitrepo) {
+  absl::MutexLock lock(&mu_);
+  auto it = repos_.find(gitrepo);
+  return it == repos_.end() ? "" : it->second.fetch_error;
 }
 
 bool FleetController::connected(const std::string& cluster_id) {

@@ -139,6 +139,9 @@ class FleetController {
   std::vector<ClusterRecord> Clusters();
   std::vector<BundleDeploymentRecord> BundleDeployments();
   bool connected(const std::string& cluster_id);
+  // Why the GitRepo's last fetch failed ("" when it worked): its GitPolling
+  // condition.
+  std::string FetchError(const std::string& gitrepo);
   size_t connected_count();
 
  private:
@@ -153,6 +156,9 @@ class FleetController {
     // The next sync scans even an unchanged commit (after a failed fetch, or
     // when the credentials changed).
     bool force_rescan = false;
+    // Why the last fetch failed; "" when it succeeded (or none ran since
+    // the manager started).
+    std::string fetch_error;
   };
   // disablePolling: fetched once per spec generation, and when a webhook
   // (or new credentials) makes it due at once.

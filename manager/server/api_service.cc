@@ -21,6 +21,42 @@ int64_t Millis(absl::Time t) {
   return absl::ToUnixMillis(t);
 }
 
+// Fleet's GitRepo conditions (gitops/reconciler/status_controller.go), from
+// what the GitRepo's status already says.
+void AddGitRepoConditions(v1::GitRepo& g, const std::string& fetch_error) {
+  auto add = [&](const char* type, bool ok, const std::string& reason, const std::string& message) {
+    v1::Condition* c = g.add_conditions();
+    c->set_type(type);
+    c->set_status(ok ? "True" : "False");
+    c->set_reason(reason);
+    c->set_message(message);
+  };
+  const bool all_ready = g.ready_bundle_deployments() == g.desired_bundle_deployments();
+  add("Accepted", true, "", "");
+  add("GitPolling", fetch_error.empty(), fetch_error.empty() ? "" : "FetchFailed", fetch_error);
+  // Reconciling and Stalled read True when the condition holds.
+  v1::Condition* reconciling = g.add_conditions();
+  reconciling->set_type("Reconciling");
+  reconciling->set_status(!all_ready && g.error().empty() ? "True" : "False");
+  if (!all_ready) {
+    reconciling->set_message(
+        absl::StrCat(g.desired_bundle_deployments() - g.ready_bundle_deployments(),
+                     " bundle deployment(s) not ready"));
+  }
+  v1::Condition* stalled = g.add_conditions();
+  stalled->set_type("Stalled");
+  stalled->set_status(g.error().empty() ? "False" : "True");
+  stalled->set_message(g.error());
+  add("Ready", g.error().empty() && all_ready,
+      !g.error().empty() ? "Error" : (all_ready ? "" : "NotReady"),
+      !g.error().empty()
+          ? g.error()
+          : (all_ready ? ""
+                       : absl::StrCat("NotReady(",
+                                      g.desired_bundle_deployments() - g.ready_bundle_deployments(),
+                                      ")")));
+}
+
 }  // namespace
 
 bool Authorize(const std::string& role, const std::string& method) {
@@ -116,6 +152,7 @@ grpc::ServerUnaryReactor* FleetServiceImpl::ListGitRepos(grpc::CallbackServerCon
     out->set_ready_bundle_deployments(ready[g.name].first);
     out->set_desired_bundle_deployments(ready[g.name].second);
     out->set_last_fetch_unix_millis(Millis(g.last_fetch));
+    AddGitRepoConditions(*out, controller_->FetchError(g.name));
   }
   reactor->Finish(grpc::Status::OK);
   return reactor;

@@ -315,6 +315,7 @@ class ApiServer {
   }
 
   v1::FleetService::Stub& stub() { return *stub_; }
+  FleetController& controller() { return controller_; }
   common::SimulatedClock& clock() { return clock_; }
   const std::string& admin_token() const { return admin_token_; }
 
@@ -559,6 +560,41 @@ TEST_CASE("Authorized calls about an unknown cluster are NOT_FOUND", "[api]") {
       ApiServer::Context(ApiServer::Bearer(api.AddApiToken("viewer"))).get(), req, &bds);
   CHECK(st.error_code() == grpc::StatusCode::NOT_FOUND);
   CHECK(st.error_message() == "cluster \"nowhere\" not found");
+}
+
+// Fleet's GitRepo conditions (status_controller.go): a repository that
+// cannot be fetched is Accepted but not GitPolling, Stalled and not Ready,
+// with the fetch error as the message.
+TEST_CASE("ListGitRepos reports Fleet's conditions for a GitRepo that cannot be fetched", "[api]") {
+  ApiServer server;
+  const std::string yaml =
+      "apiVersion: fleet.cattle.io/v1alpha1\nkind: GitRepo\nmetadata: {name: gone}\n"
+      "spec: {repo: /nonexistent/repository, branch: main}\n";
+  v1::ApplyRequest apply;
+  apply.set_yaml(yaml);
+  v1::ApplyResponse applied;
+  grpc::Status st = server.stub().Apply(
+      ApiServer::Context(ApiServer::Bearer(server.admin_token())).get(), apply, &applied);
+  INFO(st.error_message());
+  REQUIRE(st.ok());
+  CHECK(applied.kind() == "GitRepo");
+  CHECK(applied.outcome() == v1::APPLY_OUTCOME_CREATED);
+  CHECK_FALSE(server.controller().SyncGitRepo("gone").ok());
+
+  v1::ListGitReposResponse list;
+  st = server.stub().ListGitRepos(ApiServer::Context(ApiServer::Bearer(server.admin_token())).get(),
+                                  v1::ListGitReposRequest(), &list);
+  REQUIRE(st.ok());
+  REQUIRE(list.gitrepos_size() == 1);
+  std::map<std::string, v1::Condition> conditions;
+  for (const auto& c : list.gitrepos(0).conditions()) conditions[c.type()] = c;
+  CHECK(conditions.at("Accepted").status() == "True");
+  CHECK(conditions.at("GitPolling").status() == "False");
+  CHECK(conditions.at("GitPolling").reason() == "FetchFailed");
+  CHECK_FALSE(conditions.at("GitPolling").message().empty());
+  CHECK(conditions.at("Stalled").status() == "True");
+  CHECK(conditions.at("Ready").status() == "False");
+  CHECK(conditions.at("Ready").message() == list.gitrepos(0).error());
 }
 
 }  // namespace
