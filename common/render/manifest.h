@@ -1,7 +1,7 @@
 // Rendering a bundle's resource files into the objects a cluster should run.
 // Render types: Kustomize (kustomize.h), plain YAML/JSON manifests with
-// Fleet's yaml.overlays (overlays.h); Helm arrives as a further type behind
-// this same entry point. Fleet's namespace rules apply to every object.
+// Fleet's yaml.overlays (overlays.h), Helm charts (common/helm/). Fleet's
+// namespace rules apply to every object.
 // Shared by the manager and `flotilla render`.
 #pragma once
 
@@ -31,8 +31,13 @@ struct RenderedManifest {
   std::string hash;           // sha256 hex of `yaml`: the content id
 };
 
-// A bundle with a kustomization at the options' kustomize.dir is built with
-// kustomize (kustomize.h). Otherwise: applies the overlays named by the
+// A bundle with Chart.yaml at the options' helm.chart (a directory in the
+// bundle) or, without it, at the root is a Helm chart rendered natively
+// (common/helm/): release helm.releaseName or the bundle name, values
+// helm.values over the chart's values.yaml. A chart from a URL or helm.repo,
+// or a chart together with a kustomization, is Unimplemented for now
+// (docs/helm-compat.md). Else a bundle with a kustomization at the options'
+// kustomize.dir is built with kustomize (kustomize.h). Otherwise: applies the overlays named by the
 // options' yaml.overlays (overlays.h), then
 // renders every *.yaml, *.yml and *.json file except fleet.yaml / fleet.yml
 // and the overlays/ directory, skipping documents without a kind. (A

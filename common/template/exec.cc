@@ -575,6 +575,13 @@ class State {
     }
     bool has_args = args.size > 0 || final != nullptr;
     if (concrete.is_map()) {
+      const MapRep* rep = concrete.map();
+      if (rep != nullptr && rep->methods != nullptr) {
+        auto it = rep->methods->methods.find(field_name);
+        if (it != rep->methods->methods.end()) {
+          return EvalCall(dot, it->second, false, node, field_name, args, final);
+        }
+      }
       if (has_args) {
         return Errorf(absl::StrCat(field_name, " is not a method but has arguments"));
       }

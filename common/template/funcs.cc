@@ -1,8 +1,15 @@
 #include "common/template/funcs.h"
 
+#include <memory>
 #include <utility>
 
 namespace flotilla::common::tmpl {
+
+Value MapWithMethods(std::map<std::string, Value> entries, MethodTable methods) {
+  Value v = Value::Map(std::move(entries));
+  v.map()->methods = std::make_shared<const MethodTable>(std::move(methods));
+  return v;
+}
 
 std::string ParamTypeName(ParamType t) {
   switch (t) {

@@ -75,6 +75,18 @@ struct Function {
   TemplateFn fn;
 };
 
+// Methods of a map value (MapRep::methods), bound to their receiver by the
+// closure that implements them.
+struct MethodTable {
+  std::map<std::string, Function, std::less<>> methods;
+};
+
+// A map[string]interface{} value whose `.Name` with a method of that name
+// calls the method (with the arguments that follow) instead of reading an
+// entry: how Go types with methods (Helm's Files, Capabilities.APIVersions)
+// are offered to templates.
+Value MapWithMethods(std::map<std::string, Value> entries, MethodTable methods);
+
 class FuncMap {
  public:
   // Adds or replaces `name`.

@@ -53,6 +53,7 @@ struct Object {
 class Value;
 struct ListRep;
 struct MapRep;
+struct MethodTable;  // funcs.h
 
 class Value {
  public:
@@ -157,6 +158,10 @@ struct MapRep : Object {
   ~MapRep() override;
   ElemType elem = ElemType::kInterface;
   std::map<std::string, Value> entries;
+  // Methods callable on this map as `.Map.Name args...` (Go methods on a
+  // map type, such as Helm's Files.Get). Null for plain maps; a method of a
+  // name shadows the entry of that name.
+  std::shared_ptr<const MethodTable> methods;
 };
 
 struct TimeRep : Object {

@@ -25,12 +25,13 @@ namespace {
 
 using common::Json;
 
-// The cases that need no Helm (Helm charts arrive with the native Helm
-// renderer; single-cluster/helm-multi-chart needs charts from the internet).
+// The cases that need no network: plain manifests, kustomize, and the Helm
+// chart directories rendered natively (the URL-based Helm cases wait for
+// chart downloads and the mirror map; single-cluster/helm-multi-chart needs
+// charts from the internet).
 constexpr const char* kCases[] = {
-    "multi-cluster/manifests",
-    "single-cluster/manifests",
-    "single-cluster/kustomize",
+    "multi-cluster/manifests", "single-cluster/manifests", "single-cluster/kustomize",
+    "multi-cluster/helm",      "single-cluster/helm",
 };
 
 void StripFleetMetadata(Json& object) {
