@@ -3,11 +3,13 @@
 #include <fnmatch.h>
 
 #include <algorithm>
+#include <set>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "common/helm/archive.h"
 #include "common/status_macros.h"
 
 namespace flotilla::common::helm {
@@ -36,8 +38,17 @@ std::map<std::string, std::string> FilesUnder(const std::map<std::string, std::s
   return out;
 }
 
+// One LoadChart call: every archive it opens (the chart's own and packed
+// subcharts at any depth) draws on one budget.
+struct LoadContext {
+  ArchiveLimits limits;
+  ArchiveUsage usage;
+};
+
+// `from_archive`: the files came out of a .tgz. Helm applies .helmignore only
+// when loading a directory (`helm package` applied it before packing).
 absl::StatusOr<Chart> Load(const std::map<std::string, std::string>& all, const std::string& where,
-                           int depth) {
+                           int depth, LoadContext& ctx, bool from_archive) {
   if (depth > kMaxChartDepth) {
     return absl::InvalidArgumentError(
         absl::StrCat(where, ": subcharts nested more than ", kMaxChartDepth, " levels deep"));
@@ -84,9 +95,10 @@ absl::StatusOr<Chart> Load(const std::map<std::string, std::string>& all, const 
   if (auto it = all.find(".helmignore"); it != all.end()) ignore = IgnoreRules::Parse(it->second);
 
   std::map<std::string, std::map<std::string, std::string>> sub_files;  // dir -> files
+  std::map<std::string, const std::string*> sub_archives;               // x.tgz -> data
   for (const auto& [path, data] : all) {
     if (path == "Chart.yaml") continue;
-    if (ignore.Ignored(path)) continue;
+    if (!from_archive && ignore.Ignored(path)) continue;
     if (path == "values.yaml") {
       ASSIGN_OR_RETURN(Json values,
                        ParseYaml(data, where.empty() ? path : absl::StrCat(where, "/", path)));
@@ -100,18 +112,38 @@ absl::StatusOr<Chart> Load(const std::map<std::string, std::string>& all, const 
       chart.templates.push_back({path, data});
     } else if (absl::StartsWith(path, "charts/")) {
       std::vector<std::string> parts = absl::StrSplit(path, absl::MaxSplits('/', 2));
-      if (parts.size() == 3) sub_files[parts[1]].emplace(parts[2], data);
-      // charts/*.tgz is not loaded in this slice (docs/helm-compat.md).
+      if (parts.size() == 3) {
+        sub_files[parts[1]].emplace(parts[2], data);
+      } else if (parts.size() == 2 && absl::EndsWith(parts[1], ".tgz") && parts[1][0] != '_' &&
+                 parts[1][0] != '.') {
+        // Helm's loader: charts/*.tgz are packed subcharts; names starting
+        // with `_` or `.` are skipped.
+        sub_archives.emplace(parts[1], &data);
+      }
     } else {
       chart.files.push_back({path, data});
     }
   }
-  for (const auto& [dir, files] : sub_files) {
-    if (files.count("Chart.yaml") == 0) continue;
+  // Directories and archives together in name order under charts/.
+  std::set<std::string> entries;
+  for (const auto& [dir, files] : sub_files) entries.insert(dir);
+  for (const auto& [file, data] : sub_archives) entries.insert(file);
+  for (const std::string& entry : entries) {
     std::string sub_where =
-        where.empty() ? absl::StrCat("charts/", dir) : absl::StrCat(where, "/charts/", dir);
-    ASSIGN_OR_RETURN(Chart sub, Load(files, sub_where, depth + 1));
-    chart.subcharts.push_back(std::move(sub));
+        where.empty() ? absl::StrCat("charts/", entry) : absl::StrCat(where, "/charts/", entry);
+    if (auto archive = sub_archives.find(entry); archive != sub_archives.end()) {
+      // Unlike a directory without Chart.yaml, an archive that is not a
+      // chart is an error (as in Helm).
+      ASSIGN_OR_RETURN(auto files,
+                       ReadChartArchive(*archive->second, sub_where, ctx.limits, &ctx.usage));
+      ASSIGN_OR_RETURN(Chart sub, Load(files, sub_where, depth + 1, ctx, true));
+      chart.subcharts.push_back(std::move(sub));
+    }
+    if (auto dir = sub_files.find(entry); dir != sub_files.end()) {
+      if (dir->second.count("Chart.yaml") == 0) continue;
+      ASSIGN_OR_RETURN(Chart sub, Load(dir->second, sub_where, depth + 1, ctx, from_archive));
+      chart.subcharts.push_back(std::move(sub));
+    }
   }
   return chart;
 }
@@ -215,10 +247,17 @@ bool IgnoreRules::Ignored(absl::string_view path) const {
 bool GlobMatch(absl::string_view pattern, absl::string_view name) { return Glob(pattern, name); }
 
 absl::StatusOr<Chart> LoadChart(const std::map<std::string, std::string>& files,
-                                absl::string_view dir) {
+                                absl::string_view dir, const ArchiveLimits& limits) {
   std::string d(absl::StripSuffix(absl::StripPrefix(dir, "./"), "/"));
   if (d == ".") d.clear();
-  return Load(FilesUnder(files, d), d, 0);
+  LoadContext ctx{limits, {}};
+  if (IsChartArchiveName(d)) {
+    if (auto packed = files.find(d); packed != files.end()) {
+      ASSIGN_OR_RETURN(auto chart_files, ReadChartArchive(packed->second, d, limits, &ctx.usage));
+      return Load(chart_files, d, 0, ctx, true);
+    }
+  }
+  return Load(FilesUnder(files, d), d, 0, ctx, false);
 }
 
 }  // namespace flotilla::common::helm

@@ -1,7 +1,8 @@
 // A Helm chart loaded from a bundle's files: Chart.yaml, values.yaml,
 // templates/, other files (.Files) and subcharts under charts/, as Helm's
-// chart loader (pkg/chart/loader) reads a chart directory. Packed charts
-// (.tgz), chart repositories and OCI are not handled here (docs/helm-compat.md).
+// chart loader (pkg/chart/loader) reads a chart directory or a packed chart
+// (.tgz, read by archive.h). Chart repositories and OCI are not handled here
+// (docs/helm-compat.md).
 #pragma once
 
 #include <map>
@@ -10,6 +11,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "common/helm/archive.h"
 #include "common/yaml.h"
 
 namespace flotilla::common::helm {
@@ -30,18 +32,27 @@ struct Chart {
   // Everything else that .Files offers (not Chart.yaml, values.yaml,
   // templates/ or charts/), in name order.
   std::vector<ChartFile> files;
-  // Subcharts found as directories charts/<dir>/ holding a Chart.yaml.
+  // Subcharts: directories charts/<dir>/ holding a Chart.yaml and packed
+  // charts charts/*.tgz, in name order.
   std::vector<Chart> subcharts;
 };
 
 // Loads the chart whose Chart.yaml is at `dir`/Chart.yaml ("" = the root) in
-// `files` (bundle-relative path -> content). .helmignore at the chart root
-// (and at each subchart's) drops matching files. Errors are InvalidArgument
-// naming the file: a missing or unparsable Chart.yaml, a Chart.yaml without
-// name or version, an apiVersion other than v1 or v2, values.yaml that is not
-// a map, a subchart nested deeper than 20 levels.
+// `files` (bundle-relative path -> content), or, when `dir` names a `.tgz` or
+// `.tar.gz` file in `files`, the packed chart in it. .helmignore at a chart
+// directory's root (and at each subchart directory's) drops matching files;
+// archives are taken as packed (Helm applies .helmignore when packaging).
+// Subcharts are charts/<dir>/ with a Chart.yaml and charts/*.tgz (not
+// starting with `_` or `.`). All archives of one call share `limits`
+// (archive.h), so nested packed subcharts cannot multiply them.
+//
+// Errors are InvalidArgument naming the file: a missing or unparsable
+// Chart.yaml, a Chart.yaml without name or version, an apiVersion other than
+// v1 or v2, values.yaml that is not a map, a subchart nested deeper than 20
+// levels, and every archive error of ReadChartArchive (named by the
+// archive's path, "chart/charts/db-1.0.0.tgz: entry ...").
 absl::StatusOr<Chart> LoadChart(const std::map<std::string, std::string>& files,
-                                absl::string_view dir);
+                                absl::string_view dir, const ArchiveLimits& limits = {});
 
 // .helmignore rules (Helm's pkg/ignore): one glob per line, `#` comments,
 // `!` negates, a trailing `/` matches directories only, a pattern without

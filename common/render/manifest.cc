@@ -8,6 +8,7 @@
 #include "common/fleet/naming.h"
 #include "common/fleet/options.h"
 #include "common/hash.h"
+#include "common/helm/archive.h"
 #include "common/helm/chart.h"
 #include "common/helm/render.h"
 #include "common/render/kustomize.h"
@@ -153,13 +154,16 @@ std::string HelmString(const Json& options, const char* key) {
 }
 
 // Fleet (bundlereader/style.go): the bundle is a Helm chart when Chart.yaml
-// sits at helm.chart (a directory in the bundle) or, without helm.chart, at
-// the root. Returns the chart directory ("" = root), or nullopt.
+// sits at helm.chart (a directory in the bundle), when helm.chart names a
+// packed chart (.tgz) in the bundle, or, without helm.chart, when Chart.yaml
+// is at the root. Returns the chart directory or archive ("" = root), or
+// nullopt.
 std::optional<std::string> ChartDir(const RenderInput& input) {
   std::string chart = HelmString(input.options, "chart");
   while (absl::StartsWith(chart, "./")) chart.erase(0, 2);
   while (!chart.empty() && chart.back() == '/') chart.pop_back();
   if (chart == ".") chart.clear();
+  if (helm::IsChartArchiveName(chart) && input.files.count(chart) > 0) return chart;
   const std::string chart_yaml = chart.empty() ? "Chart.yaml" : chart + "/Chart.yaml";
   if (input.files.count(chart_yaml) > 0) return chart;
   return std::nullopt;
