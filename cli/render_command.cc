@@ -9,6 +9,7 @@
 #include "common/fleet/gitrepo_spec.h"
 #include "common/fleet/targeting.h"
 #include "common/fleet/values_template.h"
+#include "common/helm/chart_source.h"
 #include "common/render/manifest.h"
 #include "common/scan/directory_tree.h"
 #include "common/scan/scanner.h"
@@ -26,6 +27,10 @@ const std::vector<FlagSpec>& RenderFlags() {
       {"output", 'o', true, "FORMAT", "yaml (default) or json (a v1 List)"},
       {"kustomize", '\0', true, "PATH",
        "the kustomize or kubectl binary for kustomize.dir bundles"},
+      {"chart-mirror", '\0', true, "PREFIX=REPLACEMENT",
+       "fetch Helm charts (helm.chart URLs, helm.repo index.yaml and archives) whose URL starts "
+       "with PREFIX from REPLACEMENT instead: another URL prefix, or a local directory "
+       "(repeatable; the first matching PREFIX wins)"},
   };
   return *flags;
 }
@@ -43,6 +48,12 @@ int RunRender(CommandContext& ctx) {
   }
   auto labels = ParseLabelAssignments(ctx.args().Values("label"));
   if (!labels.ok()) return ctx.UsageError(labels.status());
+  common::helm::ChartSourceOptions chart_source;
+  for (const std::string& flag : ctx.args().Values("chart-mirror")) {
+    auto mirror = common::helm::ParseChartMirror(flag);
+    if (!mirror.ok()) return ctx.UsageError(mirror.status());
+    chart_source.mirrors.push_back(*mirror);
+  }
 
   auto tree = common::DirectoryTree::Open(positionals[0]);
   if (!tree.ok()) return ctx.UsageError(tree.status());
@@ -95,6 +106,13 @@ int RunRender(CommandContext& ctx) {
   input.bundle_name = bundle.name;
   input.files = bundle.files;
   input.options = decision.options;
+  // A chart from a URL or a chart repository is downloaded into the bundle
+  // (.chart/<sha>/), as Fleet does when it builds the bundle.
+  if (auto st = common::helm::AddRemoteChartToBundle(input.files, input.options, chart_source);
+      !st.ok()) {
+    ctx.err() << "error: bundle " << bundle.name << ": " << st.message() << "\n";
+    return kExitServerError;
+  }
   if (auto tool = ctx.args().Value("kustomize")) input.kustomize.binary = *tool;
   auto rendered = common::RenderBundle(input);
   if (!rendered.ok()) {

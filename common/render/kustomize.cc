@@ -694,16 +694,22 @@ std::string CleanStderr(const std::string& raw, const std::string& bundle_root) 
 }  // namespace
 
 bool HasKustomization(const std::map<std::string, std::string>& files, const std::string& dir) {
+  return KustomizationFile(files, dir).has_value();
+}
+
+std::optional<std::string> KustomizationFile(const std::map<std::string, std::string>& files,
+                                             const std::string& dir) {
   absl::StatusOr<std::string> clean = CleanBundlePath(dir, "kustomize.dir", true);
-  if (!clean.ok()) return false;
-  for (const auto& [path, content] : files) {
-    absl::StatusOr<std::string> file = CleanBundlePath(path, "bundle file", false);
-    if (!file.ok()) continue;
-    for (const char* name : kKustomizationNames) {
-      if (*file == JoinPath(*clean, name)) return true;
+  if (!clean.ok()) return std::nullopt;
+  // The tool's order of preference.
+  for (const char* name : kKustomizationNames) {
+    const std::string wanted = JoinPath(*clean, name);
+    for (const auto& [path, content] : files) {
+      absl::StatusOr<std::string> file = CleanBundlePath(path, "bundle file", false);
+      if (file.ok() && *file == wanted) return path;
     }
   }
-  return false;
+  return std::nullopt;
 }
 
 absl::StatusOr<std::string> RunKustomize(const std::map<std::string, std::string>& files,

@@ -69,6 +69,12 @@ struct KustomizeOptions {
 // bundle-relative path (one with ".." components).
 bool HasKustomization(const std::map<std::string, std::string>& files, const std::string& dir);
 
+// The kustomization file the tool reads at `dir` (kustomize.dir as above), as
+// its key in `files`: kustomization.yaml, else kustomization.yml, else
+// Kustomization. nullopt when HasKustomization is false.
+std::optional<std::string> KustomizationFile(const std::map<std::string, std::string>& files,
+                                             const std::string& dir);
+
 // Builds the kustomization at `dir` from `files` and returns the tool's
 // output: the objects as one multi-document YAML stream (namespaces not yet
 // applied). Always removes its private directory. Errors:

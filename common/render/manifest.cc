@@ -172,8 +172,9 @@ std::optional<std::string> ChartDir(const RenderInput& input) {
 // Renders the chart at `dir` as the Fleet agent's Helm install would
 // (internal/helmdeployer): release name helm.releaseName, else the bundle
 // name through HelmReleaseName; release namespace by Fleet's namespace rules.
-absl::Status RenderHelmBundle(const RenderInput& input, const std::string& dir,
-                              RenderedManifest& out) {
+// The objects come in Helm's install order, namespaces not yet applied.
+absl::StatusOr<std::vector<Json>> RenderChartObjects(const RenderInput& input,
+                                                     const std::string& dir) {
   ASSIGN_OR_RETURN(helm::Chart chart, helm::LoadChart(input.files, dir));
   helm::RenderOptions options;
   options.release_name = HelmString(input.options, "releaseName");
@@ -181,9 +182,76 @@ absl::Status RenderHelmBundle(const RenderInput& input, const std::string& dir,
   options.release_namespace = EffectiveDefaultNamespace(input.options);
   const Json& helm = HelmOptions(input.options);
   if (helm.contains("values") && helm["values"].is_object()) options.values = helm["values"];
-  ASSIGN_OR_RETURN(std::vector<Json> objects, helm::RenderObjects(chart, options));
-  std::string where = absl::StrCat("helm chart ", dir.empty() ? std::string(".") : dir);
-  return AppendObjects(objects, where, input.options, out);
+  return helm::RenderObjects(chart, options);
+}
+
+std::string ChartWhere(const std::string& dir) {
+  return absl::StrCat("helm chart ", dir.empty() ? std::string(".") : dir);
+}
+
+absl::Status RenderHelmBundle(const RenderInput& input, const std::string& dir,
+                              RenderedManifest& out) {
+  ASSIGN_OR_RETURN(std::vector<Json> objects, RenderChartObjects(input, dir));
+  return AppendObjects(objects, ChartWhere(dir), input.options, out);
+}
+
+// Builds the kustomization at kustomize.dir, then applies the namespace rules
+// to its output. `files` is what the tool sees.
+absl::Status RenderKustomization(const BundleFiles& files, const RenderInput& input,
+                                 const std::string& kustomize_dir, RenderedManifest& out) {
+  ASSIGN_OR_RETURN(std::string built, RunKustomize(files, kustomize_dir, input.kustomize));
+  std::string where =
+      absl::StrCat("kustomize build ", kustomize_dir.empty() ? std::string(".") : kustomize_dir);
+  ASSIGN_OR_RETURN(std::vector<Json> docs, ParseYamlDocuments(built, where));
+  return AppendObjects(docs, where, input.options, out);
+}
+
+// Fleet's Helm post-renderer (internal/helmdeployer/postrender.go,
+// kustomize/kustomize.go): the chart's output is written as
+// `<kustomize.dir>/fleet-manifests.yaml` (replacing a bundle file of that
+// name), and, when it holds any object, "fleet-manifests.yaml" is prepended to
+// the kustomization's resources unless already listed there. What kustomize
+// builds replaces the chart's objects.
+absl::Status RenderHelmKustomizeBundle(const RenderInput& input, const std::string& chart_dir,
+                                       const std::string& kustomize_dir, RenderedManifest& out) {
+  constexpr absl::string_view kManifests = "fleet-manifests.yaml";
+  ASSIGN_OR_RETURN(std::vector<Json> objects, RenderChartObjects(input, chart_dir));
+  std::optional<std::string> kfile = KustomizationFile(input.files, kustomize_dir);
+  if (!kfile.has_value()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("kustomize.dir \"", kustomize_dir, "\" has no kustomization"));
+  }
+  const size_t slash = kfile->rfind('/');
+  const std::string manifests_path = slash == std::string::npos
+                                         ? std::string(kManifests)
+                                         : absl::StrCat(kfile->substr(0, slash + 1), kManifests);
+
+  BundleFiles files = input.files;
+  files[manifests_path] = objects.empty() ? std::string() : ToYamlDocuments(objects);
+  if (!objects.empty()) {
+    ASSIGN_OR_RETURN(Json kustomization, ParseYaml(files[*kfile], *kfile));
+    if (kustomization.is_null()) kustomization = Json::object();
+    if (!kustomization.is_object()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(*kfile, ": a kustomization must be a mapping"));
+    }
+    Json& resources = kustomization["resources"];
+    if (resources.is_null()) resources = Json::array();
+    if (!resources.is_array()) {
+      // Fleet would replace it with [fleet-manifests.yaml]; kustomize itself
+      // rejects such a kustomization.
+      return absl::InvalidArgumentError(
+          absl::StrCat(*kfile, ": resources must be a list (the Helm output is added to it as ",
+                       kManifests, ")"));
+    }
+    bool listed = false;
+    for (const Json& entry : resources) {
+      listed = listed || (entry.is_string() && entry.get_ref<const std::string&>() == kManifests);
+    }
+    if (!listed) resources.insert(resources.begin(), std::string(kManifests));
+    files[*kfile] = ToYaml(kustomization);
+  }
+  return RenderKustomization(files, input, kustomize_dir, out);
 }
 
 }  // namespace
@@ -194,13 +262,10 @@ absl::StatusOr<RenderedManifest> RenderBundle(const RenderInput& input) {
   std::optional<std::string> chart_dir = ChartDir(input);
   if (chart_dir.has_value()) {
     if (HasKustomization(input.files, kustomize_dir)) {
-      // Fleet hands the chart's output to kustomize as fleet-manifests.yaml
-      // (helmdeployer/kustomize); not done yet (docs/helm-compat.md).
-      return absl::UnimplementedError(
-          "a Helm chart together with a kustomization (Helm output post-rendered by kustomize) "
-          "is not supported yet");
+      RETURN_IF_ERROR(RenderHelmKustomizeBundle(input, *chart_dir, kustomize_dir, out));
+    } else {
+      RETURN_IF_ERROR(RenderHelmBundle(input, *chart_dir, out));
     }
-    RETURN_IF_ERROR(RenderHelmBundle(input, *chart_dir, out));
   } else if (!HelmString(input.options, "repo").empty() ||
              (!HelmString(input.options, "chart").empty() &&
               absl::StrContains(HelmString(input.options, "chart"), "://"))) {
@@ -212,11 +277,7 @@ absl::StatusOr<RenderedManifest> RenderBundle(const RenderInput& input) {
   } else if (HasKustomization(input.files, kustomize_dir)) {
     // Fleet (bundlereader/style.go): a kustomization at kustomize.dir makes
     // this a kustomize bundle; overlays and plain manifests do not apply.
-    ASSIGN_OR_RETURN(std::string built, RunKustomize(input.files, kustomize_dir, input.kustomize));
-    std::string where =
-        absl::StrCat("kustomize build ", kustomize_dir.empty() ? std::string(".") : kustomize_dir);
-    ASSIGN_OR_RETURN(std::vector<Json> docs, ParseYamlDocuments(built, where));
-    RETURN_IF_ERROR(AppendObjects(docs, where, input.options, out));
+    RETURN_IF_ERROR(RenderKustomization(input.files, input, kustomize_dir, out));
   } else {
     // Fleet applies overlays to the files before anything is parsed
     // (internal/helmdeployer/render/helm.go HelmChart -> patch.Process).

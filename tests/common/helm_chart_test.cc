@@ -356,14 +356,8 @@ TEST_CASE("RenderBundle renders a chart at helm.chart with Fleet's release name 
   CHECK(out->objects[0]["data"]["ns"] == "forced");
 }
 
-TEST_CASE("RenderBundle reports charts from URLs and charts with kustomize as not supported yet",
-          "[helm]") {
-  RenderInput in;
-  in.bundle_name = "b";
-  in.files = {{"Chart.yaml", "apiVersion: v2\nname: c\nversion: 1.0.0\n"},
-              {"kustomization.yaml", "resources: [fleet-manifests.yaml]\n"}};
-  CHECK(RenderBundle(in).status().code() == absl::StatusCode::kUnimplemented);
-
+// A chart with a kustomization is covered in render_test.cc.
+TEST_CASE("RenderBundle reports charts from URLs as not supported yet", "[helm]") {
   RenderInput remote;
   remote.bundle_name = "b";
   remote.files = {{"fleet.yaml", "helm: {}\n"}};

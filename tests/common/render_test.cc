@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cstdlib>
 #include <string>
@@ -282,6 +283,71 @@ TEST_CASE("A kustomization at kustomize.dir is built, then the namespace rules a
   in.files["deploy/kustomization.yaml"] = "resources:\n- missing.yaml\n";
   in.options = {{"kustomize", {{"dir", "deploy"}}}};
   CHECK_THAT(RenderError(in), Catch::Matchers::Contains("missing.yaml"));
+}
+
+// Fleet: internal/helmdeployer/postrender.go and kustomize/kustomize.go — a
+// chart together with a kustomization at kustomize.dir: the chart's output is
+// written as <kustomize.dir>/fleet-manifests.yaml and prepended to the
+// kustomization's resources; what kustomize builds replaces the chart objects.
+RenderInput ChartWithKustomization() {
+  RenderInput in;
+  in.bundle_name = "b";
+  in.files["chart/Chart.yaml"] = "apiVersion: v2\nname: c\nversion: 1.0.0\n";
+  in.files["chart/templates/cm.yaml"] =
+      "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}-cm\n"
+      "data:\n  ns: {{ .Release.Namespace }}\n";
+  in.files["deploy/kustomization.yaml"] =
+      "# comment\nnamePrefix: k-\ncommonLabels:\n  team: blue\nresources:\n- extra.yaml\n";
+  in.files["deploy/extra.yaml"] = ConfigMap("extra");
+  in.options = {{"helm", {{"chart", "chart"}, {"releaseName", "web"}}},
+                {"kustomize", {{"dir", "deploy"}}},
+                {"defaultNamespace", "apps"}};
+  return in;
+}
+
+TEST_CASE("A chart with a kustomization whose resources is not a list is InvalidArgument",
+          "[render]") {
+  RenderInput in = ChartWithKustomization();
+  in.files["deploy/kustomization.yaml"] = "resources: extra.yaml\n";
+  CHECK_THAT(RenderError(in),
+             Catch::Matchers::Contains("deploy/kustomization.yaml: resources must be a list"));
+  in.files["deploy/kustomization.yaml"] = "- extra.yaml\n";
+  CHECK_THAT(RenderError(in), Catch::Matchers::Contains("must be a mapping"));
+}
+
+TEST_CASE("A chart's output is passed to kustomize as fleet-manifests.yaml", "[render]") {
+  if (std::system("command -v kubectl >/dev/null 2>&1 || command -v kustomize >/dev/null 2>&1") !=
+      0) {
+    WARN("neither kubectl nor kustomize is on PATH: skipping");
+    return;
+  }
+  RenderInput in = ChartWithKustomization();
+  RenderedManifest out = MustRender(in);
+  // The kustomization's transforms apply to the chart's objects, which are not
+  // kept untransformed besides; the namespace rules apply afterwards.
+  std::vector<std::string> ids = Ids(out);
+  std::sort(ids.begin(), ids.end());
+  CHECK(ids == std::vector<std::string>{"ConfigMap/apps/k-extra", "ConfigMap/apps/k-web-cm"});
+  for (const Json& o : out.objects) {
+    CHECK(o["metadata"]["labels"]["team"] == "blue");
+    if (o["metadata"]["name"] == "k-web-cm") CHECK(o["data"]["ns"] == "apps");
+  }
+
+  // Already listed: not added twice (kustomize would refuse a duplicate); a
+  // bundle file of that name is replaced by the chart's output.
+  in.files["deploy/kustomization.yaml"] = "namePrefix: k-\nresources: [fleet-manifests.yaml]\n";
+  in.files["deploy/fleet-manifests.yaml"] = ConfigMap("stale");
+  CHECK(Ids(MustRender(in)) == std::vector<std::string>{"ConfigMap/apps/k-web-cm"});
+
+  // No resources at all; namespace forces every object.
+  in.files.erase("deploy/fleet-manifests.yaml");
+  in.files["deploy/kustomization.yaml"] = "nameSuffix: -s\n";
+  in.options["namespace"] = "forced";
+  CHECK(Ids(MustRender(in)) == std::vector<std::string>{"ConfigMap/forced/web-cm-s"});
+
+  // Without a kustomization at kustomize.dir, the chart renders alone.
+  in.options["kustomize"]["dir"] = "elsewhere";
+  CHECK(Ids(MustRender(in)) == std::vector<std::string>{"ConfigMap/forced/web-cm"});
 }
 
 }  // namespace

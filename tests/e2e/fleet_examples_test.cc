@@ -6,7 +6,10 @@
 // and annotations (and the maps they leave empty).
 //
 // Nothing from that folder is copied into the repository; without the
-// variable the test is skipped with a warning.
+// variable the test is skipped with a warning. The cases whose chart is a
+// GitHub release URL get the same chart as multi-cluster/helm, packed by
+// `tar czf` as guestbook-0.0.1.tgz and served from loopback through
+// `--chart-mirror`.
 #include <catch2/catch.hpp>
 #include <cstdlib>
 #include <map>
@@ -18,6 +21,7 @@
 #include "common/fs.h"
 #include "common/yaml.h"
 #include "tests/support/e2e_process.h"
+#include "tests/support/static_http_server.h"
 #include "tests/support/test_util.h"
 
 namespace flotilla::testing {
@@ -25,14 +29,19 @@ namespace {
 
 using common::Json;
 
-// The cases that need no network: plain manifests, kustomize, and the Helm
-// chart directories rendered natively (the URL-based Helm cases wait for
-// chart downloads and the mirror map; single-cluster/helm-multi-chart needs
-// charts from the internet).
+// Plain manifests, kustomize, the Helm chart directories rendered natively,
+// and the charts from a URL (through the mirror map and a loopback server).
+// single-cluster/helm-multi-chart needs charts from the internet.
 constexpr const char* kCases[] = {
-    "multi-cluster/manifests", "single-cluster/manifests", "single-cluster/kustomize",
-    "multi-cluster/helm",      "single-cluster/helm",
+    "multi-cluster/manifests",       "single-cluster/manifests",
+    "single-cluster/kustomize",      "multi-cluster/helm",
+    "single-cluster/helm",           "multi-cluster/helm-external",
+    "single-cluster/helm-kustomize",
 };
+
+// Where fleet-examples' URL-based cases download their chart from.
+constexpr const char* kChartReleases =
+    "https://github.com/rancher/fleet-examples/releases/download/";
 
 void StripFleetMetadata(Json& object) {
   if (!object.contains("metadata") || !object["metadata"].is_object()) return;
@@ -84,6 +93,21 @@ TEST_CASE("flotilla render matches Fleet's expected output for fleet-examples",
     return;
   }
   const std::string root = root_env;
+
+  // guestbook-0.0.1.tgz: multi-cluster/helm packed under a guestbook/ directory.
+  TempDir tmp;
+  CommandResult tar = RunCommand(absl::StrCat("mkdir -p ", tmp.Sub("src"), " && cp -r ", root,
+                                              "/multi-cluster/helm ", tmp.Sub("src/guestbook"),
+                                              " && tar czf ", tmp.Sub("guestbook-0.0.1.tgz"),
+                                              " -C ", tmp.Sub("src"), " guestbook"));
+  INFO(tar.output);
+  REQUIRE(tar.exit_code == 0);
+  auto tgz = common::ReadFile(tmp.Sub("guestbook-0.0.1.tgz"));
+  REQUIRE(tgz.ok());
+  StaticHttpServer charts;
+  charts.Serve("/example/guestbook-0.0.1.tgz", *tgz);
+  const std::string mirror = absl::StrCat(kChartReleases, "=", charts.Url("/"));
+
   for (const char* c : kCases) {
     for (const char* env : {"dev", "test", "prod"}) {
       const std::string dir = absl::StrCat(root, "/", c);
@@ -94,7 +118,8 @@ TEST_CASE("flotilla render matches Fleet's expected output for fleet-examples",
       REQUIRE(expected_yaml.ok());
 
       RunResult run = RunBinary(BinaryPath("flotilla"),
-                                {"render", dir, "--label", absl::StrCat("env=", env), "-o", "yaml"},
+                                {"render", dir, "--label", absl::StrCat("env=", env), "-o", "yaml",
+                                 "--chart-mirror", mirror},
                                 absl::Seconds(120));
       INFO("stderr: " << run.err);
       REQUIRE(run.exit_code == 0);

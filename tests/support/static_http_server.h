@@ -1,0 +1,62 @@
+// A tiny HTTP/1.1 server for tests that fetch files: fixed bodies by path on
+// 127.0.0.1:<free port>, with a status per path and a "never answer" fault.
+//
+// Plain sockets (as GitHttpServer) so that faults control every byte. Every
+// connection gets its own thread and one response ("Connection: close"); the
+// destructor shuts down open connections and joins everything.
+#pragma once
+
+#include <atomic>
+#include <map>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+
+namespace flotilla::testing {
+
+class StaticHttpServer {
+ public:
+  StaticHttpServer();
+  ~StaticHttpServer();
+  StaticHttpServer(const StaticHttpServer&) = delete;
+  StaticHttpServer& operator=(const StaticHttpServer&) = delete;
+
+  // GET `path` ("/charts/a.tgz", no query) answers `status` with `body`;
+  // unknown paths answer 404.
+  void Serve(const std::string& path, std::string body, int status = 200);
+  // Read each request, then never answer (until the server stops).
+  void SetHang(bool hang) { hang_ = hang; }
+
+  int port() const { return port_; }
+  // http://127.0.0.1:<port><path>
+  std::string Url(const std::string& path) const;
+  // Requests read so far, and the Authorization header of the last one.
+  int requests() const { return requests_; }
+  std::string last_authorization();
+
+ private:
+  struct Response {
+    int status = 200;
+    std::string body;
+  };
+  void AcceptLoop();
+  void Handle(int fd);
+
+  int listen_fd_ = -1;
+  int stop_pipe_[2] = {-1, -1};
+  int port_ = 0;
+  std::atomic<bool> hang_{false};
+  std::atomic<int> requests_{0};
+  std::thread accept_thread_;
+
+  absl::Mutex mu_;
+  std::map<std::string, Response> responses_ ABSL_GUARDED_BY(mu_);
+  std::string last_authorization_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::vector<int> open_fds_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::thread> threads_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace flotilla::testing
