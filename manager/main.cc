@@ -36,6 +36,9 @@ ABSL_FLAG(std::string, server_names, "localhost,127.0.0.1",
           "Comma-separated DNS names and IPs for the server certificate.");
 ABSL_FLAG(std::string, trust_domain, "flotilla", "SPIFFE trust domain of agent certificates.");
 ABSL_FLAG(std::string, log_level, "info", "trace, debug, info, warn or error.");
+ABSL_FLAG(std::vector<std::string>, chart_mirror, {},
+          "PREFIX=REPLACEMENT[,...]: fetch Helm charts whose URL starts with PREFIX from "
+          "REPLACEMENT instead (another URL prefix, or a local directory).");
 ABSL_FLAG(std::string, kustomize, "",
           "Tool for kustomize.dir bundles: a kustomize or kubectl binary (default: kustomize, "
           "then kubectl, from PATH).");
@@ -104,6 +107,15 @@ int main(int argc, char** argv) {
   fm::ControllerOptions copts;
   copts.git_cache_dir = data_dir + "/git";
   copts.kustomize.binary = absl::GetFlag(FLAGS_kustomize);
+  for (const std::string& flag : absl::GetFlag(FLAGS_chart_mirror)) {
+    auto mirror = flotilla::common::helm::ParseChartMirror(flag);
+    if (!mirror.ok()) {
+      std::fprintf(stderr, "flotilla-manager: --chart-mirror: %s\n",
+                   std::string(mirror.status().message()).c_str());
+      return 2;
+    }
+    copts.chart_source.mirrors.push_back(*mirror);
+  }
   fm::FleetController controller(store->get(), clock, copts);
   if (auto st = controller.Load(); !st.ok()) return Fail("loading state", st);
 

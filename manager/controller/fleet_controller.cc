@@ -11,6 +11,7 @@
 #include "common/fleet/targeting.h"
 #include "common/fleet/values_template.h"
 #include "common/hash.h"
+#include "common/helm/chart_source.h"
 #include "common/logging.h"
 #include "common/render/manifest.h"
 #include "common/selector.h"
@@ -284,6 +285,29 @@ void FleetController::PollDue() {
   }
 }
 
+absl::Status FleetController::AddRemoteCharts(ScannedBundle& sb) {
+  // Each customization can name its own chart or version: decide on the
+  // options as they merge, before the root is rewritten.
+  const Json original_root = sb.spec.options;
+  auto remote = [](const Json& options) {
+    return options.is_object() && options.contains("helm") &&
+           common::helm::IsRemoteChart(options["helm"]);
+  };
+  for (auto& c : sb.spec.target_customizations) {
+    Json merged = common::MergeOptions(original_root, c.options);
+    if (!remote(merged)) continue;
+    RETURN_IF_ERROR(common::helm::AddRemoteChartToBundle(sb.files, merged, options_.chart_source));
+    c.options["helm"]["chart"] = merged["helm"]["chart"];
+    c.options["helm"].erase("repo");
+    c.options["helm"].erase("version");
+  }
+  if (remote(sb.spec.options)) {
+    RETURN_IF_ERROR(
+        common::helm::AddRemoteChartToBundle(sb.files, sb.spec.options, options_.chart_source));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<GitAuth> FleetController::GitAuthFor(const common::GitRepoSpec& spec) {
   GitAuth auth;
   auth.ca_bundle_pem = spec.ca_bundle;
@@ -401,6 +425,15 @@ absl::Status FleetController::SyncGitRepo(const std::string& name) {
     return absl::FailedPreconditionError(msg);
   }
   log->info("gitrepo {}: commit {} has {} bundle(s)", name, commit->substr(0, 12), scanned->size());
+  // Charts from URLs and chart repositories join their bundles now, as Fleet
+  // downloads them when it builds a bundle (outside the lock: network I/O).
+  for (ScannedBundle& sb : *scanned) {
+    if (!sb.error.empty()) continue;
+    if (auto st = AddRemoteCharts(sb); !st.ok()) {
+      sb.error = std::string(st.message());
+      sb.files.clear();
+    }
+  }
   return ApplyScan(name, *commit, std::move(*scanned));
 }
 

@@ -26,6 +26,7 @@
 #include "common/clock.h"
 #include "common/fleet/bundle_spec.h"
 #include "common/fleet/gitrepo_spec.h"
+#include "common/helm/chart_source.h"
 #include "common/render/kustomize.h"
 #include "common/scan/scanner.h"
 #include "flotilla/v1/agent.pb.h"
@@ -52,6 +53,8 @@ struct ControllerOptions {
   // kustomize.dir bundles: the tool ("" searches PATH for kustomize, then
   // kubectl) and how long one build may take.
   common::KustomizeOptions kustomize;
+  // Charts from URLs and chart repositories: mirrors, timeout, size cap.
+  common::helm::ChartSourceOptions chart_source;
 };
 
 class FleetController {
@@ -192,6 +195,9 @@ class FleetController {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   std::string PendingDependencies(const BundleState& b, const std::string& cluster_id)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Downloads the remote charts a scanned bundle names (root options and
+  // each customization) into its files, rewriting helm.chart to them.
+  absl::Status AddRemoteCharts(ScannedBundle& sb);
   // Git credentials and TLS settings of a GitRepo (its clientSecretName read
   // from the store, caBundle, insecureSkipTLSVerify).
   absl::StatusOr<GitAuth> GitAuthFor(const common::GitRepoSpec& spec);

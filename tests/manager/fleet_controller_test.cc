@@ -21,12 +21,14 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/clock.h"
+#include "common/fs.h"
 #include "common/hash.h"
 #include "flotilla/v1/agent.pb.h"
 #include "manager/store/records.h"
 #include "manager/store/sqlite_store.h"
 #include "manager/store/store.h"
 #include "tests/support/git_fixtures.h"
+#include "tests/support/static_http_server.h"
 #include "tests/support/test_util.h"
 
 namespace flotilla::manager {
@@ -1358,6 +1360,45 @@ TEST_CASE("dependsOn holds a bundle on a cluster until its dependency is ready t
   CHECK(f.controller().AssignmentsFor("c-us-1")->by_id.count("apps-web") == 1);
   CHECK(f.BdsOn("c-us-2").at("apps-web").deployment_id.empty());
   CHECK(f.TakeNotifications() == std::vector<Ids>{{"c-us-1"}});
+}
+
+// Fleet downloads a chart named by URL when it builds the bundle; so does
+// the manager, after the scan: the chart renders on every targeted cluster,
+// and a chart that cannot be fetched is that bundle's error.
+TEST_CASE("A chart from a URL is fetched into its bundle and rendered", "[controller]") {
+  Fixture f;
+  f.RegisterFleet();
+  TempDir charts;
+  REQUIRE(common::MakeDirs(charts.Sub("src/web/templates")).ok());
+  REQUIRE(common::WriteFileAtomic(charts.Sub("src/web/Chart.yaml"),
+                                  "apiVersion: v2\nname: web\nversion: 1.2.0\n")
+              .ok());
+  REQUIRE(common::WriteFileAtomic(charts.Sub("src/web/templates/cm.yaml"),
+                                  "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web\n"
+                                  "data:\n  release: {{ .Release.Name }}\n")
+              .ok());
+  auto tar = flotilla::testing::RunCommand(
+      absl::StrCat("tar czf ", charts.Sub("web-1.2.0.tgz"), " -C ", charts.Sub("src"), " web"));
+  REQUIRE(tar.exit_code == 0);
+  flotilla::testing::StaticHttpServer server;
+  server.Serve("/charts/web-1.2.0.tgz", *common::ReadFile(charts.Sub("web-1.2.0.tgz")));
+
+  f.repo().WriteFile("web/fleet.yaml",
+                     absl::StrCat("helm:\n  chart: ", server.Url("/charts/web-1.2.0.tgz"), "\n"));
+  f.repo().Commit("remote chart");
+  f.ApplyAndSync();
+  CHECK(f.Bundle("apps-web").error.empty());
+  auto content = Unwrap(f.controller().Content(f.BdsOn("c-us-1").at("apps-web").content_hash));
+  CHECK_THAT(content, Catch::Matchers::Contains("release: apps-web"));
+
+  f.repo().WriteFile("web/fleet.yaml",
+                     absl::StrCat("helm:\n  chart: ", server.Url("/charts/missing.tgz"), "\n"));
+  f.repo().Commit("a chart that is not there");
+  RequireOk(f.controller().SyncGitRepo("apps"));
+  CHECK_THAT(f.Bundle("apps-web").error, Catch::Matchers::Contains("missing.tgz"));
+  // The last good version keeps running.
+  CHECK(f.BdsOn("c-us-1").at("apps-web").content_hash ==
+        f.BdsOn("c-us-2").at("apps-web").content_hash);
 }
 
 }  // namespace
