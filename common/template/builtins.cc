@@ -206,8 +206,9 @@ absl::StatusOr<Value> Index(std::vector<Value>& args) {
       }
     } else if (item.is_map()) {
       Value key = Indirect(args[i]);
-      if (key.is_missing()) {
-        key = Value::String("");
+      if (key.is_missing() || key.is_nil()) {
+        // Go's prepareArg: a string key cannot be nil (exec_test.go map[nil]).
+        return absl::InvalidArgumentError("value is nil; should be of type string");
       } else if (!key.is_string()) {
         return absl::InvalidArgumentError(
             absl::StrCat("value has type ", TypeString(key), "; should be string"));
