@@ -11,6 +11,7 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "common/helm/schema.h"
 #include "common/status_macros.h"
 #include "common/template/semver.h"
 #include "common/template/sprig.h"
@@ -556,6 +557,33 @@ int InstallRank(const std::string& kind) {
                             : static_cast<int>(it - kOrder.begin());
 }
 
+// Helm's chartutil.ValidateAgainstSchema: the chart's values.schema.json
+// against its values, then each enabled subchart's against its own scope.
+// Appends "<chart>:\n- <violation>\n..." for each chart that fails.
+absl::Status ValidateSchemas(const Chart& chart, const Json& values, const std::string& path,
+                             std::string& report) {
+  for (const ChartFile& f : chart.files) {
+    if (f.name != "values.schema.json") continue;
+    Json schema = Json::parse(f.data, nullptr, false);
+    if (schema.is_discarded()) {
+      return absl::InvalidArgumentError(absl::StrCat(path, "/values.schema.json: not valid JSON"));
+    }
+    std::vector<std::string> violations = ValidateJsonSchema(schema, values);
+    if (!violations.empty()) {
+      absl::StrAppend(&report, chart.name, ":\n");
+      for (const std::string& v : violations) absl::StrAppend(&report, "- ", v, "\n");
+    }
+  }
+  for (const Chart& sub : chart.subcharts) {
+    if (!DependencyEnabled(chart, sub.name, values)) continue;
+    Json sub_values = values.contains(sub.name) && values[sub.name].is_object() ? values[sub.name]
+                                                                                : Json::object();
+    RETURN_IF_ERROR(
+        ValidateSchemas(sub, sub_values, absl::StrCat(path, "/charts/", sub.name), report));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 Json CoalesceValues(const Chart& chart, const Json& user_values) {
@@ -574,6 +602,15 @@ tmpl::FuncMap HelmFunctions(const Clock* clock) {
 absl::StatusOr<std::vector<RenderedTemplate>> RenderTemplates(const Chart& chart,
                                                               const RenderOptions& options) {
   Json values = CoalesceValues(chart, options.values);
+  if (!options.skip_schema_validation) {
+    std::string report;
+    RETURN_IF_ERROR(ValidateSchemas(chart, values, chart.name, report));
+    if (!report.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "values don't meet the specifications of the schema(s) in the following chart(s):\n",
+          report));
+    }
+  }
   Value release = Value::Map({{"Name", Str(options.release_name)},
                               {"Namespace", Str(options.release_namespace)},
                               {"Service", Str("Helm")},

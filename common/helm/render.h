@@ -40,6 +40,9 @@ struct RenderOptions {
   tmpl::Limits limits;
   // For Sprig's now/date. Null: the system clock.
   const Clock* clock = nullptr;
+  // Skip checking values against values.schema.json (Fleet's
+  // helm.skipSchemaValidation, `helm template --skip-schema-validation`).
+  bool skip_schema_validation = false;
 };
 
 // Helm's chartutil.CoalesceValues + subchart scoping: chart defaults under the
@@ -53,11 +56,13 @@ struct RenderedTemplate {
   std::string content;  // the executed text, "<no value>" removed
 };
 
-// Executes every template that is not a partial (`_*`) or NOTES.txt, in name
-// order. Errors: InvalidArgument with Go's template message naming the
-// template, line and column (a `required` or `fail` message included);
-// ResourceExhausted when a limit stopped it (for example an `include` that
-// recurses without end: "exceeded maximum template depth").
+// Executes every template that is not a partial (`_*`) or NOTES.txt, in name order, after
+// checking each chart's values.schema.json (schema.h) unless options.skip_schema_validation.
+// Errors: InvalidArgument "values don't meet the specifications of the schema(s) ..." listing
+// each failing chart's violations, or naming a values.schema.json that is not JSON;
+// InvalidArgument with Go's template message naming the template, line and column (a `required`
+// or `fail` message included); ResourceExhausted when a limit stopped it (for example an
+// `include` that recurses without end: "exceeded maximum template depth").
 absl::StatusOr<std::vector<RenderedTemplate>> RenderTemplates(const Chart& chart,
                                                               const RenderOptions& options);
 

@@ -182,6 +182,7 @@ absl::StatusOr<std::vector<Json>> RenderChartObjects(const RenderInput& input,
   options.release_namespace = EffectiveDefaultNamespace(input.options);
   const Json& helm = HelmOptions(input.options);
   if (helm.contains("values") && helm["values"].is_object()) options.values = helm["values"];
+  options.skip_schema_validation = helm.value("skipSchemaValidation", Json(false)) == Json(true);
   return helm::RenderObjects(chart, options);
 }
 
