@@ -45,31 +45,17 @@ Json Coalesce(const Json& base, const Json& over) {
   return out;
 }
 
-// Whether the Chart.yaml dependency entry naming `sub` (if any) is enabled by
-// its `condition` in the parent's coalesced `values` (the first path that
-// resolves to a bool decides, as Helm's processDependencyConditions).
-bool DependencyEnabled(const Chart& parent, const std::string& sub, const Json& values) {
-  const Json& deps =
-      parent.metadata.contains("dependencies") ? parent.metadata["dependencies"] : Json();
-  if (!deps.is_array()) return true;
-  for (const Json& d : deps) {
-    if (!d.is_object() || d.value("name", "") != sub) continue;
-    std::string condition = d.contains("condition") && d["condition"].is_string()
-                                ? d["condition"].get<std::string>()
-                                : "";
-    for (absl::string_view path : absl::StrSplit(condition, ',', absl::SkipWhitespace())) {
-      const Json* cur = &values;
-      for (absl::string_view part : absl::StrSplit(absl::StripAsciiWhitespace(path), '.')) {
-        if (cur == nullptr || !cur->is_object() || !cur->contains(std::string(part))) {
-          cur = nullptr;
-          break;
-        }
-        cur = &(*cur)[std::string(part)];
-      }
-      if (cur != nullptr && cur->is_boolean()) return cur->get<bool>();
-    }
+const Json* PathValue(const Json& values, absl::string_view path) {
+  const Json* cur = &values;
+  for (absl::string_view part : absl::StrSplit(path, '.')) {
+    if (!cur->is_object() || !cur->contains(std::string(part))) return nullptr;
+    cur = &(*cur)[std::string(part)];
   }
-  return true;
+  return cur;
+}
+
+std::string JsonString(const Json& j, const char* key) {
+  return j.is_object() && j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : "";
 }
 
 Json CoalesceScoped(const Chart& chart, const Json& given) {
@@ -84,6 +70,128 @@ Json CoalesceScoped(const Chart& chart, const Json& given) {
     values[sub.name] = std::move(sub_values);
   }
   return values;
+}
+
+// Helm's processDependencyEnabled (pkg/chartutil/dependencies.go) on a copy:
+// each Chart.yaml dependency takes the subchart of its name (a copy named by
+// its `alias`, Chart.yaml name included, when it has one); subcharts no
+// dependency names stay; then a dependency is dropped when its `tags` are
+// all false (none true, one false) in `tags`, and its `condition` (the first
+// path that resolves to a bool decides) overrides the tags. Charts without a
+// `dependencies` list are left as they are, as in Helm. `tags` comes from
+// the top-level values, each chart's own defaults under it.
+void ProcessDependencyEnabled(Chart& c, const Json& given, const Json& parent_tags) {
+  if (!c.metadata.contains("dependencies") || !c.metadata["dependencies"].is_array()) return;
+  Json& deps = c.metadata["dependencies"];
+  std::vector<Chart> subs;
+  for (const Chart& existing : c.subcharts) {
+    bool listed = false;
+    for (const Json& d : deps) listed = listed || JsonString(d, "name") == existing.name;
+    if (!listed) subs.push_back(existing);
+  }
+  for (Json& d : deps) {
+    if (!d.is_object()) continue;
+    std::string name = JsonString(d, "name"), alias = JsonString(d, "alias");
+    for (const Chart& existing : c.subcharts) {
+      if (existing.name != name) continue;
+      Chart copy = existing;
+      if (!alias.empty()) {
+        copy.name = alias;
+        copy.metadata["name"] = alias;
+      }
+      subs.push_back(std::move(copy));
+      break;
+    }
+    if (!alias.empty()) d["name"] = alias;
+  }
+  c.subcharts = std::move(subs);
+  Json cvals = CoalesceScoped(c, given);
+  Json tags =
+      c.values.contains("tags") && c.values["tags"].is_object() ? c.values["tags"] : Json::object();
+  tags = Coalesce(tags, parent_tags.is_object() ? parent_tags : cvals.value("tags", Json()));
+  std::set<std::string> disabled;
+  Json kept = Json::array();
+  for (const Json& d : deps) {
+    if (!d.is_object()) continue;
+    bool has_true = false, has_false = false;
+    if (d.contains("tags") && d["tags"].is_array()) {
+      for (const Json& t : d["tags"]) {
+        if (!t.is_string() || !tags.contains(t.get<std::string>())) continue;
+        const Json& v = tags[t.get<std::string>()];
+        if (v.is_boolean()) (v.get<bool>() ? has_true : has_false) = true;
+      }
+    }
+    bool enabled = has_true || !has_false;
+    for (absl::string_view path : absl::StrSplit(JsonString(d, "condition"), ',')) {
+      path = absl::StripAsciiWhitespace(path);
+      if (path.empty()) continue;
+      const Json* v = PathValue(cvals, path);
+      if (v != nullptr && v->is_boolean()) {
+        enabled = v->get<bool>();
+        break;
+      }
+    }
+    if (enabled) {
+      kept.push_back(d);
+    } else {
+      disabled.insert(JsonString(d, "name"));
+    }
+  }
+  std::erase_if(c.subcharts, [&](const Chart& s) { return disabled.contains(s.name); });
+  for (Chart& sub : c.subcharts) {
+    Json sub_given =
+        cvals.contains(sub.name) && cvals[sub.name].is_object() ? cvals[sub.name] : Json();
+    ProcessDependencyEnabled(sub, sub_given, tags);
+  }
+  deps = std::move(kept);
+}
+
+// Helm's processDependencyImportValues, children first: each dependency's
+// `import-values` (a name: the child's `exports.<name>` table into the
+// parent's root; {child, parent}: the child's table at `child` under
+// `parent`) gathered, then the parent's own defaults laid over them (the
+// parent's values.yaml wins).
+void ProcessImportValues(Chart& c) {
+  for (Chart& sub : c.subcharts) ProcessImportValues(sub);
+  if (!c.metadata.contains("dependencies") || !c.metadata["dependencies"].is_array()) return;
+  Json cvals = CoalesceScoped(c, Json::object());
+  Json imported = Json::object();
+  for (const Json& d : c.metadata["dependencies"]) {
+    if (!d.is_object() || !d.contains("import-values") || !d["import-values"].is_array()) continue;
+    std::string name = JsonString(d, "name");
+    for (const Json& iv : d["import-values"]) {
+      std::string child, parent = ".";
+      if (iv.is_string()) {
+        child = absl::StrCat("exports.", iv.get<std::string>());
+      } else if (iv.is_object()) {
+        child = JsonString(iv, "child");
+        parent = JsonString(iv, "parent");
+      } else {
+        continue;
+      }
+      const Json* table = PathValue(cvals, absl::StrCat(name, ".", child));
+      if (table == nullptr || !table->is_object()) continue;  // Helm only warns
+      Json add = *table;
+      if (parent != ".") {
+        std::vector<std::string> parts = absl::StrSplit(parent, '.');
+        for (auto it = parts.rbegin(); it != parts.rend(); ++it) add = Json{{*it, std::move(add)}};
+      }
+      imported = Coalesce(add, imported);  // earlier imports win, as CoalesceTables(b, ...)
+    }
+  }
+  // Helm sets the chart's values to all of cvals; laying only its own
+  // values.yaml over the imports keeps a user's null able to delete a
+  // default global in subcharts as before (imports into a subchart's section
+  // are not overridden by that subchart's defaults here).
+  if (!imported.empty()) c.values = Coalesce(imported, c.values);
+}
+
+// Helm's ProcessDependencies: the chart as it is rendered with `user_values`.
+Chart ProcessDependencies(const Chart& chart, const Json& user_values) {
+  Chart out = chart;
+  ProcessDependencyEnabled(out, user_values, Json());
+  ProcessImportValues(out);
+  return out;
 }
 
 // ---------------------------------------------------------------------------
@@ -497,7 +605,6 @@ absl::Status Collect(const Chart& chart, const Json& values, const std::string& 
     templates.push_back(TemplateEntry{absl::StrCat(path, "/", t.name), &t.data, scope});
   }
   for (const Chart& sub : chart.subcharts) {
-    if (!DependencyEnabled(chart, sub.name, values)) continue;
     Json sub_values = values.contains(sub.name) ? values[sub.name] : Json::object();
     RETURN_IF_ERROR(Collect(sub, sub_values, absl::StrCat(path, "/charts/", sub.name), options,
                             release, caps, scopes, templates));
@@ -575,7 +682,6 @@ absl::Status ValidateSchemas(const Chart& chart, const Json& values, const std::
     }
   }
   for (const Chart& sub : chart.subcharts) {
-    if (!DependencyEnabled(chart, sub.name, values)) continue;
     Json sub_values = values.contains(sub.name) && values[sub.name].is_object() ? values[sub.name]
                                                                                 : Json::object();
     RETURN_IF_ERROR(
@@ -584,10 +690,32 @@ absl::Status ValidateSchemas(const Chart& chart, const Json& values, const std::
   return absl::OkStatus();
 }
 
+// Helm's Chart.CRDObjects: the files under crds/ ending in .yaml, .yml or
+// .json of the chart, then of each (enabled) subchart, unrendered.
+absl::Status CollectCrds(const Chart& chart, const std::string& path, std::vector<Json>& out) {
+  for (const ChartFile& f : chart.files) {
+    if (!absl::StartsWith(f.name, "crds/") ||
+        !(absl::EndsWith(f.name, ".yaml") || absl::EndsWith(f.name, ".yml") ||
+          absl::EndsWith(f.name, ".json"))) {
+      continue;
+    }
+    ASSIGN_OR_RETURN(std::vector<Json> docs,
+                     ParseYamlDocuments(f.data, absl::StrCat(path, "/", f.name)));
+    for (Json& d : docs) {
+      if (d.is_null() || (d.is_object() && d.empty())) continue;
+      out.push_back(std::move(d));
+    }
+  }
+  for (const Chart& sub : chart.subcharts) {
+    RETURN_IF_ERROR(CollectCrds(sub, absl::StrCat(path, "/charts/", sub.name), out));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 Json CoalesceValues(const Chart& chart, const Json& user_values) {
-  return CoalesceScoped(chart, user_values);
+  return CoalesceScoped(ProcessDependencies(chart, user_values), user_values);
 }
 
 tmpl::FuncMap HelmFunctions(const Clock* clock) {
@@ -599,9 +727,10 @@ tmpl::FuncMap HelmFunctions(const Clock* clock) {
   return m;
 }
 
-absl::StatusOr<std::vector<RenderedTemplate>> RenderTemplates(const Chart& chart,
+absl::StatusOr<std::vector<RenderedTemplate>> RenderTemplates(const Chart& original,
                                                               const RenderOptions& options) {
-  Json values = CoalesceValues(chart, options.values);
+  const Chart chart = ProcessDependencies(original, options.values);
+  Json values = CoalesceScoped(chart, options.values);
   if (!options.skip_schema_validation) {
     std::string report;
     RETURN_IF_ERROR(ValidateSchemas(chart, values, chart.name, report));
@@ -661,6 +790,8 @@ absl::StatusOr<std::vector<RenderedTemplate>> RenderTemplates(const Chart& chart
 
 absl::StatusOr<std::vector<Json>> RenderObjects(const Chart& chart, const RenderOptions& options) {
   ASSIGN_OR_RETURN(std::vector<RenderedTemplate> rendered, RenderTemplates(chart, options));
+  std::vector<Json> crds;
+  RETURN_IF_ERROR(CollectCrds(ProcessDependencies(chart, options.values), chart.name, crds));
   std::vector<Json> objects;
   for (const RenderedTemplate& t : rendered) {
     ASSIGN_OR_RETURN(std::vector<Json> docs, ParseYamlDocuments(t.content, t.name));
@@ -680,6 +811,10 @@ absl::StatusOr<std::vector<Json>> RenderObjects(const Chart& chart, const Render
     if (ra == InstallRank("")) return kind(a) < kind(b);
     return false;
   });
+  // Helm installs crds/ before the release's objects (Fleet's install action
+  // leaves SkipCRDs unset).
+  objects.insert(objects.begin(), std::make_move_iterator(crds.begin()),
+                 std::make_move_iterator(crds.end()));
   return objects;
 }
 

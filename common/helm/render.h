@@ -45,10 +45,12 @@ struct RenderOptions {
   bool skip_schema_validation = false;
 };
 
-// Helm's chartutil.CoalesceValues + subchart scoping: chart defaults under the
-// user's values (maps merge, a user null deletes a key), each subchart's
-// values under the key of its name (its defaults under what the parent
-// gives), and `global` copied from the parent into every subchart.
+// Helm's chartutil.ProcessDependencies (aliases, tags and conditions drop or
+// rename subcharts, import-values) then CoalesceValues + subchart scoping:
+// chart defaults under the user's values (maps merge, a user null deletes a
+// key), each enabled subchart's values under the key of its name or alias
+// (its defaults under what the parent gives), and `global` copied from the
+// parent into every subchart.
 Json CoalesceValues(const Chart& chart, const Json& user_values);
 
 struct RenderedTemplate {
@@ -67,9 +69,11 @@ absl::StatusOr<std::vector<RenderedTemplate>> RenderTemplates(const Chart& chart
                                                               const RenderOptions& options);
 
 // RenderTemplates, then each output split into YAML documents; empty
-// documents are dropped. Objects come in Helm's install order (by kind:
-// Namespace, ..., CustomResourceDefinition, ..., then unknown kinds), stable
-// within a kind. Errors name the template whose output is not YAML.
+// documents are dropped. First come the crds/ files (.yaml, .yml, .json) of
+// the chart and its enabled subcharts, unrendered, as Helm installs them;
+// then the objects in Helm's install order (by kind: Namespace, ...,
+// CustomResourceDefinition, ..., then unknown kinds), stable within a kind.
+// Errors name the template or crds/ file whose output is not YAML.
 absl::StatusOr<std::vector<Json>> RenderObjects(const Chart& chart, const RenderOptions& options);
 
 // Sprig (minus env, expandenv) and Helm's own functions. `clock` may be null.

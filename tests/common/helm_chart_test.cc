@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/str_replace.h"
 #include "common/helm/chart.h"
 #include "common/helm/render.h"
 #include "common/render/manifest.h"
@@ -363,6 +364,137 @@ TEST_CASE("RenderBundle reports charts from URLs as not supported yet", "[helm]"
   remote.files = {{"fleet.yaml", "helm: {}\n"}};
   remote.options = Json::parse(R"({"helm": {"chart": "https://example.com/c-1.0.0.tgz"}})");
   CHECK(RenderBundle(remote).status().code() == absl::StatusCode::kUnimplemented);
+}
+
+// Dependency tags: disabled when none of its tags is true and one is false;
+// a condition that resolves overrides the tags.
+TEST_CASE("a dependency is switched off by its tags, conditions winning", "[helm]") {
+  Files files = {
+      {"Chart.yaml",
+       "apiVersion: v2\nname: app\nversion: 1.0.0\ndependencies:\n"
+       "- name: db\n  version: 1.0.0\n  tags: [backend, storage]\n"
+       "- name: ui\n  version: 1.0.0\n  tags: [frontend]\n  condition: ui.enabled\n"},
+      {"values.yaml", "tags: {backend: false}\n"},
+      {"templates/app.yaml", "app"},
+      {"charts/db/Chart.yaml", "apiVersion: v2\nname: db\nversion: 1.0.0\n"},
+      {"charts/db/templates/db.yaml", "db"},
+      {"charts/ui/Chart.yaml", "apiVersion: v2\nname: ui\nversion: 1.0.0\n"},
+      {"charts/ui/templates/ui.yaml", "ui"},
+  };
+  auto out = MustRender(MustLoad(files));
+  CHECK(out.count("app/charts/db/templates/db.yaml") == 0);
+  CHECK(out.count("app/charts/ui/templates/ui.yaml") == 1);
+  // One true tag is enough.
+  RenderOptions options;
+  options.values = Json::parse(R"({"tags": {"storage": true, "frontend": false}})");
+  out = MustRender(MustLoad(files), options);
+  CHECK(out.count("app/charts/db/templates/db.yaml") == 1);
+  CHECK(out.count("app/charts/ui/templates/ui.yaml") == 0);
+  // The condition decides over the tags.
+  options.values = Json::parse(R"({"tags": {"frontend": false}, "ui": {"enabled": true}})");
+  out = MustRender(MustLoad(files), options);
+  CHECK(out.count("app/charts/ui/templates/ui.yaml") == 1);
+  // Disabled subcharts are left out of the coalesced values' scopes too.
+  options.values = Json::parse(R"({"tags": {"storage": true, "frontend": false}})");
+  Json values = CoalesceValues(MustLoad(files), options.values);
+  CHECK(values.contains("db"));
+  CHECK_FALSE(values.contains("ui"));
+}
+
+// An alias names the subchart: its values key, its template path and, as
+// Helm copies the chart under the alias, .Chart.Name. One chart can be
+// used twice.
+TEST_CASE("an aliased dependency is scoped and named by its alias", "[helm]") {
+  Files files = {
+      {"Chart.yaml",
+       "apiVersion: v2\nname: app\nversion: 1.0.0\ndependencies:\n"
+       "- name: db\n  version: 1.0.0\n  alias: primary\n"
+       "- name: db\n  version: 1.0.0\n  alias: replica\n  condition: replica.enabled\n"},
+      {"values.yaml", "primary: {size: 10}\nreplica: {size: 5, enabled: true}\ndb: {size: 1}\n"},
+      {"charts/db/Chart.yaml", "apiVersion: v2\nname: db\nversion: 1.0.0\n"},
+      {"charts/db/values.yaml", "size: 0\nrole: db\n"},
+      {"charts/db/templates/db.yaml", "{{ .Chart.Name }} {{ .Values.size }} {{ .Values.role }}"},
+  };
+  auto out = MustRender(MustLoad(files));
+  CHECK(out.size() == 2);
+  CHECK(out["app/charts/primary/templates/db.yaml"] == "primary 10 db");
+  CHECK(out["app/charts/replica/templates/db.yaml"] == "replica 5 db");
+  RenderOptions off;
+  off.values = Json::parse(R"({"replica": {"enabled": false}})");
+  out = MustRender(MustLoad(files), off);
+  CHECK(out.size() == 1);
+  CHECK(out.count("app/charts/primary/templates/db.yaml") == 1);
+}
+
+// import-values: a name imports the child's exports.<name> at the parent's
+// root; {child, parent} imports a child table under a parent path. The
+// parent's own values win over imported ones, the user's over both.
+TEST_CASE("import-values bring child values into the parent, parent values winning", "[helm]") {
+  Files files = {
+      {"Chart.yaml",
+       "apiVersion: v2\nname: app\nversion: 1.0.0\ndependencies:\n"
+       "- name: db\n  version: 1.0.0\n  import-values:\n  - data\n"
+       "  - child: service\n    parent: imported.svc\n"},
+      {"values.yaml", "port: 9999\nimported: {svc: {type: NodePort}}\n"},
+      {"templates/app.yaml",
+       "{{ .Values.port }} {{ .Values.user }} {{ .Values.mode }} {{ .Values.imported.svc.type }} "
+       "{{ .Values.imported.svc.name }}"},
+      {"charts/db/Chart.yaml", "apiVersion: v2\nname: db\nversion: 1.0.0\n"},
+      {"charts/db/values.yaml",
+       "exports:\n  data: {port: 5432, user: admin, mode: rw}\n"
+       "service: {type: ClusterIP, name: db-svc}\n"},
+      {"charts/db/templates/db.yaml", "{{ .Values.service.type }}"},
+  };
+  auto out = MustRender(MustLoad(files));
+  CHECK(out["app/templates/app.yaml"] == "9999 admin rw NodePort db-svc");
+  CHECK(out["app/charts/db/templates/db.yaml"] == "ClusterIP");
+  RenderOptions options;
+  options.values = Json::parse(R"({"mode": "ro"})");
+  out = MustRender(MustLoad(files), options);
+  CHECK(out["app/templates/app.yaml"] == "9999 admin ro NodePort db-svc");
+}
+
+// crds/: installed unrendered before everything else, the chart's first,
+// then each enabled subchart's; only .yaml/.yml/.json; still in .Files.
+TEST_CASE("crds/ files come first, unrendered, for enabled charts", "[helm]") {
+  const std::string crd =
+      "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\n"
+      "metadata:\n  name: NAME.example.com\n  annotations: {note: \"{{ not rendered }}\"}\n";
+  Files files = {
+      {"Chart.yaml",
+       "apiVersion: v2\nname: app\nversion: 1.0.0\ndependencies:\n"
+       "- name: extra\n  version: 1.0.0\n  condition: extra.enabled\n"},
+      {"values.yaml", "extra: {enabled: false}\n"},
+      {"crds/widgets.yaml", absl::StrReplaceAll(crd, {{"NAME", "widgets"}})},
+      {"crds/README.md", "not a manifest"},
+      {"templates/cm.yaml",
+       "apiVersion: v1\nkind: Namespace\nmetadata: {name: ns}\n---\n"
+       "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm}\n"
+       "data: {n: '{{ len (.Files.Glob \"crds/*\") }}'}\n"},
+      {"charts/sub/Chart.yaml", "apiVersion: v2\nname: sub\nversion: 1.0.0\n"},
+      {"charts/sub/crds/gadgets.yml", absl::StrReplaceAll(crd, {{"NAME", "gadgets"}}) + "---\n" +
+                                          absl::StrReplaceAll(crd, {{"NAME", "gizmos"}})},
+      {"charts/extra/Chart.yaml", "apiVersion: v2\nname: extra\nversion: 1.0.0\n"},
+      {"charts/extra/crds/things.json",
+       R"({"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+           "metadata": {"name": "things.example.com"}})"},
+  };
+  RenderOptions options;
+  options.release_name = "rel";
+  auto objects = RenderObjects(MustLoad(files), options);
+  INFO(objects.status().ToString());
+  REQUIRE(objects.ok());
+  std::vector<std::string> names;
+  for (const Json& o : *objects) names.push_back(o["metadata"]["name"].get<std::string>());
+  CHECK(names == std::vector<std::string>{"widgets.example.com", "gadgets.example.com",
+                                          "gizmos.example.com", "ns", "cm"});
+  CHECK((*objects)[0]["metadata"]["annotations"]["note"] == "{{ not rendered }}");
+  CHECK((*objects)[4]["data"]["n"] == "2");
+  options.values = Json::parse(R"({"extra": {"enabled": true}})");
+  objects = RenderObjects(MustLoad(files), options);
+  REQUIRE(objects.ok());
+  REQUIRE(objects->size() == 6);
+  CHECK((*objects)[3]["metadata"]["name"] == "things.example.com");
 }
 
 }  // namespace
