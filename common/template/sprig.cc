@@ -375,6 +375,7 @@ FuncMap SprigFunctions(const SprigOptions& options) {
   sprig::AddDictFunctions(&m, env);
   sprig::AddDateFunctions(&m, env);
   sprig::AddOsFunctions(&m, env);
+  sprig::AddCryptoFunctions(&m, env);
   for (const std::string& name : options.exclude) m.Remove(name);
   return m;
 }

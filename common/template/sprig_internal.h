@@ -29,6 +29,7 @@ void AddListFunctions(FuncMap* m, const Env& env);
 void AddDictFunctions(FuncMap* m, const Env& env);
 void AddDateFunctions(FuncMap* m, const Env& env);
 void AddOsFunctions(FuncMap* m, const Env& env);
+void AddCryptoFunctions(FuncMap* m, const Env& env);
 
 // sprig's strval: strings as they are, Stringers (time, semver) through
 // String(), everything else with %v (nil is "<nil>").
