@@ -13,12 +13,12 @@
 #include "absl/strings/string_view.h"
 #include "common/fleet/naming.h"
 #include "common/fleet/options.h"
-#include "common/status_macros.h"
-#include "common/yaml.h"
 #include "common/scan/fleetignore.h"
 #include "common/scan/go_filepath.h"
 #include "common/scan/repo_path.h"
 #include "common/scan/tree_index.h"
+#include "common/status_macros.h"
+#include "common/yaml.h"
 
 namespace flotilla::common {
 namespace {

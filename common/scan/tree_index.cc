@@ -5,8 +5,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "common/status_macros.h"
 #include "common/scan/repo_path.h"
+#include "common/status_macros.h"
 
 namespace flotilla::common {
 namespace {

@@ -119,9 +119,9 @@ grpc::ServerUnaryReactor* FleetServiceImpl::Delete(grpc::CallbackServerContext* 
   return reactor;
 }
 
-grpc::ServerUnaryReactor* FleetServiceImpl::ListClusterGroups(
-    grpc::CallbackServerContext* ctx, const v1::ListClusterGroupsRequest*,
-    v1::ListClusterGroupsResponse* resp) {
+grpc::ServerUnaryReactor* FleetServiceImpl::ListClusterGroups(grpc::CallbackServerContext* ctx,
+                                                              const v1::ListClusterGroupsRequest*,
+                                                              v1::ListClusterGroupsResponse* resp) {
   auto* reactor = ctx->DefaultReactor();
   auto who = Authenticate(ctx, "ListClusterGroups");
   if (!who.ok()) {

@@ -34,9 +34,9 @@ class FleetServiceImpl final : public flotilla::v1::FleetService::CallbackServic
   grpc::ServerUnaryReactor* Delete(grpc::CallbackServerContext* ctx,
                                    const flotilla::v1::DeleteRequest* req,
                                    flotilla::v1::DeleteResponse* resp) override;
-  grpc::ServerUnaryReactor* ListClusterGroups(grpc::CallbackServerContext* ctx,
-                                              const flotilla::v1::ListClusterGroupsRequest* req,
-                                              flotilla::v1::ListClusterGroupsResponse* resp) override;
+  grpc::ServerUnaryReactor* ListClusterGroups(
+      grpc::CallbackServerContext* ctx, const flotilla::v1::ListClusterGroupsRequest* req,
+      flotilla::v1::ListClusterGroupsResponse* resp) override;
   grpc::ServerUnaryReactor* ListSecrets(grpc::CallbackServerContext* ctx,
                                         const flotilla::v1::ListSecretsRequest* req,
                                         flotilla::v1::ListSecretsResponse* resp) override;

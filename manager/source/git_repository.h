@@ -23,7 +23,6 @@ namespace flotilla::manager {
 using common::CommitTree;
 using common::TreeEntry;
 
-
 // Credentials and transport security for fetching one remote. The caller
 // (the controller) resolves GitRepo.spec.clientSecretName, caBundle and
 // insecureSkipTLSVerify into it; an empty GitAuth fetches anonymously with the

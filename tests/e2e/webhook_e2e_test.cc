@@ -31,10 +31,10 @@ std::string HmacSha256Hex(const std::string& key, const std::string& data) {
 
 // A GitHub push event for `url`, branch main, new commit `commit`.
 std::string GitHubPush(const std::string& url, const std::string& commit) {
-  Json body = {{"ref", "refs/heads/main"},
-               {"after", commit},
-               {"repository",
-                {{"html_url", url}, {"clone_url", url}, {"full_name", "team/fleet"}}}};
+  Json body = {
+      {"ref", "refs/heads/main"},
+      {"after", commit},
+      {"repository", {{"html_url", url}, {"clone_url", url}, {"full_name", "team/fleet"}}}};
   return body.dump();
 }
 
@@ -109,8 +109,7 @@ TEST_CASE("A signed push webhook fetches at once and a forged one changes nothin
                   [&] { return GitRepoCommit(manager) == second; }));
   INFO(manager.process().LogTail());
   CHECK_THAT(manager.process().Log(), Catch::Matchers::Contains("webhook refused"));
-  CHECK_THAT(manager.process().Log(),
-             !Catch::Matchers::Contains("correct horse battery staple"));
+  CHECK_THAT(manager.process().Log(), !Catch::Matchers::Contains("correct horse battery staple"));
 }
 
 }  // namespace

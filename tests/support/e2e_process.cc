@@ -291,8 +291,8 @@ HttpResponse HttpRequest(const std::string& host_port, const std::string& method
     close(fd);
     return response;
   }
-  std::string request = method + " " + path + " HTTP/1.0\r\nHost: " + host_port +
-                        "\r\nConnection: close\r\n";
+  std::string request =
+      method + " " + path + " HTTP/1.0\r\nHost: " + host_port + "\r\nConnection: close\r\n";
   for (const auto& [name, value] : headers) request += name + ": " + value + "\r\n";
   if (method != "GET") request += "Content-Length: " + std::to_string(body.size()) + "\r\n";
   request += "\r\n" + body;
