@@ -55,6 +55,15 @@ std::string ToJsonString(const google::protobuf::Message& m) {
 
 }  // namespace
 
+flotilla::v1::BundleDeploymentState EffectiveState(const BundleDeploymentRecord& bd) {
+  namespace v1 = flotilla::v1;
+  if (bd.applied_deployment_id != bd.deployment_id) {
+    return bd.state == v1::ERR_APPLIED ? v1::ERR_APPLIED : v1::WAIT_APPLIED;
+  }
+  if (bd.state == v1::STATE_UNSPECIFIED) return v1::WAIT_APPLIED;
+  return static_cast<v1::BundleDeploymentState>(bd.state);
+}
+
 FleetController::FleetController(Store* store, const common::Clock* clock,
                                  ControllerOptions options)
     : store_(store), clock_(clock), options_(std::move(options)) {}

@@ -57,6 +57,12 @@ struct ControllerOptions {
   common::helm::ChartSourceOptions chart_source;
 };
 
+// The effective state of a BundleDeployment as Fleet reports it
+// (FLEET-SEMANTICS.md §4): not yet applied -> WaitApplied (ErrApplied if the
+// agent reported an error), else the agent's reported state. What the API
+// shows and what dependsOn checks.
+flotilla::v1::BundleDeploymentState EffectiveState(const BundleDeploymentRecord& bd);
+
 class FleetController {
  public:
   FleetController(Store* store, const common::Clock* clock, ControllerOptions options);

@@ -26,14 +26,6 @@ std::optional<int> StateFromFleetName(const std::string& name) {
   return it->second;
 }
 
-// The state a BundleDeployment is in for its dependents (as EffectiveState).
-int DependencyState(const BundleDeploymentRecord& bd) {
-  if (bd.deployment_id.empty() || bd.applied_deployment_id != bd.deployment_id) {
-    return bd.state == v1::ERR_APPLIED ? v1::ERR_APPLIED : v1::WAIT_APPLIED;
-  }
-  return bd.state == v1::STATE_UNSPECIFIED ? v1::WAIT_APPLIED : bd.state;
-}
-
 }  // namespace
 
 std::string FleetController::PendingDependencies(const BundleState& b,
@@ -73,7 +65,7 @@ std::string FleetController::PendingDependencies(const BundleState& b,
         if (bit == bundles_.end() || !selector->Matches(bit->second.record.labels)) continue;
       }
       matched = true;
-      if (!accepted.count(DependencyState(bd))) pending.push_back(bundle);
+      if (!accepted.count(EffectiveState(bd))) pending.push_back(bundle);
     }
     if (!matched) {
       pending.push_back(absl::StrCat(

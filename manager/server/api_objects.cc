@@ -27,11 +27,6 @@ v1::ApplyOutcome ToProto(FleetController::ApplyOutcome outcome) {
   return v1::APPLY_OUTCOME_UNSPECIFIED;
 }
 
-int64_t Millis(absl::Time t) {
-  if (t == absl::InfinitePast() || t == absl::InfiniteFuture()) return 0;
-  return absl::ToUnixMillis(t);
-}
-
 // Dispatches one document by its kind.
 absl::StatusOr<FleetController::ApplyOutcome> ApplyDocument(FleetController& controller,
                                                             const std::string& yaml,
@@ -179,8 +174,8 @@ grpc::ServerUnaryReactor* FleetServiceImpl::ListSecrets(grpc::CallbackServerCont
       out->set_name(s.name);
       out->set_type(s.type);
       for (const auto& [k, unused] : s.data) out->add_keys(k);
-      out->set_created_unix_millis(Millis(s.created));
-      out->set_updated_unix_millis(Millis(s.updated));
+      out->set_created_unix_millis(ApiUnixMillis(s.created));
+      out->set_updated_unix_millis(ApiUnixMillis(s.updated));
     }
   }
   reactor->Finish(common::ToGrpcStatus(secrets.status()));

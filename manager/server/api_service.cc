@@ -16,11 +16,6 @@ namespace v1 = flotilla::v1;
 
 namespace {
 
-int64_t Millis(absl::Time t) {
-  if (t == absl::InfinitePast() || t == absl::InfiniteFuture()) return 0;
-  return absl::ToUnixMillis(t);
-}
-
 // Fleet's GitRepo conditions (gitops/reconciler/status_controller.go), from
 // what the GitRepo's status already says.
 void AddGitRepoConditions(v1::GitRepo& g, const std::string& fetch_error) {
@@ -59,6 +54,11 @@ void AddGitRepoConditions(v1::GitRepo& g, const std::string& fetch_error) {
 
 }  // namespace
 
+int64_t ApiUnixMillis(absl::Time t) {
+  if (t == absl::InfinitePast() || t == absl::InfiniteFuture()) return 0;
+  return absl::ToUnixMillis(t);
+}
+
 bool Authorize(const std::string& role, const std::string& method) {
   // Every RPC is named here; anything else is denied to every role.
   static const auto* kRead = new absl::flat_hash_set<std::string>{
@@ -74,14 +74,6 @@ bool Authorize(const std::string& role, const std::string& method) {
     return read || kClusterAdmin->contains(method) || kAdminOnly->contains(method);
   }
   return false;
-}
-
-v1::BundleDeploymentState EffectiveState(const BundleDeploymentRecord& bd) {
-  if (bd.applied_deployment_id != bd.deployment_id) {
-    return bd.state == v1::ERR_APPLIED ? v1::ERR_APPLIED : v1::WAIT_APPLIED;
-  }
-  if (bd.state == v1::STATE_UNSPECIFIED) return v1::WAIT_APPLIED;
-  return static_cast<v1::BundleDeploymentState>(bd.state);
 }
 
 FleetServiceImpl::FleetServiceImpl(FleetController* controller, Store* store,
@@ -151,7 +143,7 @@ grpc::ServerUnaryReactor* FleetServiceImpl::ListGitRepos(grpc::CallbackServerCon
     out->set_bundle_count(bundle_count[g.name]);
     out->set_ready_bundle_deployments(ready[g.name].first);
     out->set_desired_bundle_deployments(ready[g.name].second);
-    out->set_last_fetch_unix_millis(Millis(g.last_fetch));
+    out->set_last_fetch_unix_millis(ApiUnixMillis(g.last_fetch));
     AddGitRepoConditions(*out, controller_->FetchError(g.name));
   }
   reactor->Finish(grpc::Status::OK);
@@ -212,9 +204,9 @@ grpc::ServerUnaryReactor* FleetServiceImpl::ListClusters(grpc::CallbackServerCon
     out->set_name(c.name);
     for (const auto& [k, v] : c.labels) (*out->mutable_labels())[k] = v;
     out->set_connected(controller_->connected(c.id));
-    out->set_last_seen_unix_millis(Millis(c.last_seen));
+    out->set_last_seen_unix_millis(ApiUnixMillis(c.last_seen));
     out->set_agent_version(c.agent_version);
-    out->set_cert_not_after_unix_millis(Millis(c.cert_not_after));
+    out->set_cert_not_after_unix_millis(ApiUnixMillis(c.cert_not_after));
     int ready = 0;
     int worst = v1::READY;
     for (const auto& bd : by_cluster[c.id]) {

@@ -70,9 +70,7 @@ class FleetServiceImpl final : public flotilla::v1::FleetService::CallbackServic
   const std::string ca_pin_;
 };
 
-// The effective state of a BundleDeployment as Fleet reports it
-// (FLEET-SEMANTICS.md §4): not yet applied -> WaitApplied (ErrApplied if the
-// agent reported an error), else the agent's reported state.
-flotilla::v1::BundleDeploymentState EffectiveState(const BundleDeploymentRecord& bd);
+// Unix milliseconds as the API reports times: 0 for "no time".
+int64_t ApiUnixMillis(absl::Time t);
 
 }  // namespace flotilla::manager
