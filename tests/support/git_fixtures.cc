@@ -17,6 +17,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/time/clock.h"
+#include "tests/support/loopback_server.h"
 #include "tests/support/test_util.h"
 
 namespace flotilla::testing {
@@ -45,23 +46,6 @@ std::string Git(const std::string& dir, const std::string& args) {
                              result.output);
   }
   return result.output;
-}
-
-bool AcceptsConnections(int port) {
-  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return false;
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  const bool ok = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
-  close(fd);
-  return ok;
-}
-
-// Waits up to `timeout` for `pid` to exit; true if it did (and was reaped).
-bool WaitForExit(int pid, absl::Duration timeout) {
-  return PollUntil([pid] { return waitpid(pid, nullptr, WNOHANG) == pid; }, timeout);
 }
 
 }  // namespace
@@ -110,75 +94,24 @@ std::string TestGitRepo::Head() const {
 }
 
 GitDaemon::GitDaemon(std::string base_path) : base_path_(std::move(base_path)) {
-  std::string last_failure;
-  for (int attempt = 0; attempt < 5; ++attempt) {
-    const int port = FreePort();
-    // Everything the child needs is built before fork().
-    std::vector<std::string> args = {"git",
-                                     "daemon",
-                                     "--reuseaddr",
-                                     "--export-all",
-                                     "--base-path=" + base_path_,
-                                     "--listen=127.0.0.1",
-                                     "--port=" + std::to_string(port),
-                                     "--informative-errors",
-                                     base_path_};
-    std::vector<char*> argv;
-    argv.reserve(args.size() + 1);
-    for (std::string& arg : args) argv.push_back(arg.data());
-    argv.push_back(nullptr);
-
-    const pid_t pid = fork();
-    if (pid < 0) throw std::runtime_error("fork failed");
-    if (pid == 0) {
-      setpgid(0, 0);
-      // A test binary that dies (crash, ctest timeout) takes the daemon along.
-      prctl(PR_SET_PDEATHSIG, SIGKILL);
-      const int devnull = open("/dev/null", O_RDWR);
-      if (devnull >= 0) {
-        dup2(devnull, STDIN_FILENO);
-        dup2(devnull, STDOUT_FILENO);
-        // Quiet: every readiness probe would log "the remote end hung up".
-        dup2(devnull, STDERR_FILENO);
-      }
-      execvp("git", argv.data());
-      _exit(127);
-    }
-    setpgid(pid, pid);  // also here, so the group exists whichever runs first
-
-    bool exited = false;
-    const bool ready = PollUntil(
-        [&] {
-          if (waitpid(pid, nullptr, WNOHANG) == pid) {
-            exited = true;
-            return true;
-          }
-          return AcceptsConnections(port);
-        },
-        absl::Seconds(10));
-    if (ready && !exited) {
-      port_ = port;
-      pid_ = pid;
-      return;
-    }
-    if (!exited) {
-      kill(-pid, SIGKILL);
-      waitpid(pid, nullptr, 0);
-    }
-    last_failure = exited ? "exited early" : "did not accept connections within 10s";
-  }
-  throw std::runtime_error("git daemon for " + base_path_ + " " + last_failure + " (5 attempts)");
+  // Quiet (stderr to /dev/null): every readiness probe would log "the remote
+  // end hung up".
+  LoopbackServer server = StartLoopbackServer("git daemon for " + base_path_, [&](int port) {
+    return std::vector<std::string>{"git",
+                                    "daemon",
+                                    "--reuseaddr",
+                                    "--export-all",
+                                    "--base-path=" + base_path_,
+                                    "--listen=127.0.0.1",
+                                    "--port=" + std::to_string(port),
+                                    "--informative-errors",
+                                    base_path_};
+  });
+  port_ = server.port;
+  pid_ = server.pid;
 }
 
-GitDaemon::~GitDaemon() {
-  if (pid_ <= 0) return;
-  // The whole group: connection handlers forked by the daemon belong to it.
-  kill(-pid_, SIGTERM);
-  if (!WaitForExit(pid_, absl::Seconds(5))) {
-    kill(-pid_, SIGKILL);
-    waitpid(pid_, nullptr, 0);
-  }
-}
+GitDaemon::~GitDaemon() { StopLoopbackServer({pid_, port_}); }
 
 std::string GitDaemon::Url(const std::string& repo_rel_path) const {
   return "git://127.0.0.1:" + std::to_string(port_) + "/" + repo_rel_path;

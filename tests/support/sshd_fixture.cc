@@ -21,6 +21,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
+#include "tests/support/loopback_server.h"
 #include "tests/support/test_util.h"
 
 namespace flotilla::testing {
@@ -52,18 +53,6 @@ void WriteFile(const std::string& path, const std::string& content, bool append 
   std::ofstream out(path, std::ios::binary | (append ? std::ios::app : std::ios::trunc));
   out << content;
   if (!out) throw std::runtime_error("writing " + path);
-}
-
-bool AcceptsConnections(int port) {
-  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return false;
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  const bool ok = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
-  close(fd);
-  return ok;
 }
 
 }  // namespace
@@ -102,90 +91,43 @@ SshServer::SshServer(std::string dir) : dir_(std::move(dir)) {
     chmod("/run/sshd", 0755);
   }
 
-  std::string last_failure;
-  for (int attempt = 0; attempt < 5; ++attempt) {
-    const int port = FreePort();
-    const std::string config = dir_ + "/sshd_config";
-    WriteFile(config, absl::StrCat("Port ", port, "\n",
-                                   "ListenAddress 127.0.0.1\n"
-                                   "HostKey ",
-                                   dir_,
-                                   "/host_ed25519\n"
-                                   "PidFile none\n"
-                                   "AuthorizedKeysFile ",
-                                   dir_,
-                                   "/authorized_keys\n"
-                                   "StrictModes no\n"
-                                   "UsePAM no\n"
-                                   "PasswordAuthentication no\n"
-                                   "KbdInteractiveAuthentication no\n"
-                                   "PubkeyAuthentication yes\n"
-                                   "PermitRootLogin prohibit-password\n"
-                                   "AllowTcpForwarding no\n"
-                                   "AllowAgentForwarding no\n"
-                                   "X11Forwarding no\n"
-                                   "PermitTTY no\n"
-                                   "PrintMotd no\n"
-                                   "LogLevel VERBOSE\n"));
-    // Everything the child needs is built before fork().
-    const std::string log = dir_ + "/sshd.log";
-    std::vector<std::string> args = {kSshd, "-D", "-e", "-f", config};
-    std::vector<char*> argv;
-    argv.reserve(args.size() + 1);
-    for (std::string& arg : args) argv.push_back(arg.data());
-    argv.push_back(nullptr);
-
-    const pid_t pid = fork();
-    if (pid < 0) throw std::runtime_error("fork failed");
-    if (pid == 0) {
-      setpgid(0, 0);
-      // A test binary that dies takes sshd along.
-      prctl(PR_SET_PDEATHSIG, SIGKILL);
-      const int devnull = open("/dev/null", O_RDWR);
-      const int log_fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
-      if (devnull >= 0) {
-        dup2(devnull, STDIN_FILENO);
-        dup2(devnull, STDOUT_FILENO);
-      }
-      if (log_fd >= 0) dup2(log_fd, STDERR_FILENO);
-      execv(kSshd, argv.data());
-      _exit(127);
-    }
-    setpgid(pid, pid);
-
-    bool exited = false;
-    const bool ready = PollUntil(
-        [&] {
-          if (waitpid(pid, nullptr, WNOHANG) == pid) {
-            exited = true;
-            return true;
-          }
-          return AcceptsConnections(port);
+  const std::string config = dir_ + "/sshd_config";
+  try {
+    LoopbackServer server = StartLoopbackServer(
+        "sshd",
+        [&](int port) {
+          WriteFile(config, absl::StrCat("Port ", port, "\n",
+                                         "ListenAddress 127.0.0.1\n"
+                                         "HostKey ",
+                                         dir_,
+                                         "/host_ed25519\n"
+                                         "PidFile none\n"
+                                         "AuthorizedKeysFile ",
+                                         dir_,
+                                         "/authorized_keys\n"
+                                         "StrictModes no\n"
+                                         "UsePAM no\n"
+                                         "PasswordAuthentication no\n"
+                                         "KbdInteractiveAuthentication no\n"
+                                         "PubkeyAuthentication yes\n"
+                                         "PermitRootLogin prohibit-password\n"
+                                         "AllowTcpForwarding no\n"
+                                         "AllowAgentForwarding no\n"
+                                         "X11Forwarding no\n"
+                                         "PermitTTY no\n"
+                                         "PrintMotd no\n"
+                                         "LogLevel VERBOSE\n"));
+          return std::vector<std::string>{kSshd, "-D", "-e", "-f", config};
         },
-        absl::Seconds(10));
-    if (ready && !exited) {
-      port_ = port;
-      pid_ = pid;
-      return;
-    }
-    if (!exited) {
-      kill(-pid, SIGKILL);
-      waitpid(pid, nullptr, 0);
-    }
-    last_failure = exited ? "exited early" : "did not accept connections within 10s";
+        dir_ + "/sshd.log");
+    port_ = server.port;
+    pid_ = server.pid;
+  } catch (const std::runtime_error& e) {
+    throw std::runtime_error(std::string(e.what()) + "; log:\n" + Log());
   }
-  throw std::runtime_error("sshd " + last_failure + " (5 attempts); log:\n" + Log());
 }
 
-SshServer::~SshServer() {
-  if (pid_ <= 0) return;
-  // The whole group: sshd's per-connection children belong to it.
-  kill(-pid_, SIGTERM);
-  if (!PollUntil([this] { return waitpid(pid_, nullptr, WNOHANG) == pid_; }, absl::Seconds(5))) {
-    kill(-pid_, SIGKILL);
-    waitpid(pid_, nullptr, 0);
-  }
-}
+SshServer::~SshServer() { StopLoopbackServer({pid_, port_}); }
 
 std::string SshServer::Url(const std::string& abs_repo_path) const {
   return absl::StrCat("ssh://", user_, "@127.0.0.1:", port_, abs_repo_path);
