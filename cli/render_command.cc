@@ -3,16 +3,21 @@
 #include <map>
 #include <string>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "cli/documents.h"
 #include "cli/labels.h"
 #include "common/fleet/bundle_target.h"
 #include "common/fleet/gitrepo_spec.h"
 #include "common/fleet/targeting.h"
 #include "common/fleet/values_template.h"
+#include "common/fs.h"
 #include "common/helm/chart_source.h"
 #include "common/render/manifest.h"
 #include "common/scan/directory_tree.h"
 #include "common/scan/scanner.h"
+#include "common/status_macros.h"
 #include "common/yaml.h"
 
 namespace flotilla::cli {
@@ -31,9 +36,73 @@ const std::vector<FlagSpec>& RenderFlags() {
        "fetch Helm charts (helm.chart URLs, helm.repo index.yaml and archives) whose URL starts "
        "with PREFIX from REPLACEMENT instead: another URL prefix, or a local directory "
        "(repeatable; the first matching PREFIX wins)"},
+      {"helm-username", '\0', true, "USER",
+       "HTTP Basic user for chart repositories matching --helm-repo-url-regex"},
+      {"helm-password-file", '\0', true, "FILE",
+       "the password for --helm-username, read from FILE (- for stdin)"},
+      {"helm-repo-url-regex", '\0', true, "REGEX",
+       "send the Helm credentials only to chart URLs or repositories matching REGEX, anchored "
+       "at the start (the GitRepo's helmRepoURLRegex)"},
+      {"helm-ca-file", '\0', true, "FILE",
+       "PEM CA certificates to trust for https chart downloads instead of the system's"},
+      {"helm-insecure-skip-tls", '\0', false, "", "accept any TLS certificate from chart servers"},
   };
   return *flags;
 }
+
+namespace {
+
+// --chart-mirror and the --helm-* flags: what the manager takes from
+// --chart-mirror and a GitRepo's helm secret.
+absl::StatusOr<common::helm::ChartSourceOptions> ChartSourceFromFlags(CommandContext& ctx) {
+  common::helm::ChartSourceOptions source;
+  for (const std::string& flag : ctx.args().Values("chart-mirror")) {
+    ASSIGN_OR_RETURN(common::helm::ChartMirror mirror, common::helm::ParseChartMirror(flag));
+    source.mirrors.push_back(std::move(mirror));
+  }
+  const std::optional<std::string> username = ctx.args().Value("helm-username");
+  const std::optional<std::string> password_file = ctx.args().Value("helm-password-file");
+  const std::optional<std::string> regex = ctx.args().Value("helm-repo-url-regex");
+  if (password_file && !username) {
+    return absl::InvalidArgumentError("--helm-password-file needs --helm-username");
+  }
+  if (username) {
+    if (!regex) {
+      return absl::InvalidArgumentError(
+          "--helm-username needs --helm-repo-url-regex: credentials are sent only to chart "
+          "repositories matching it");
+    }
+    source.username = *username;
+    if (password_file) {
+      absl::StatusOr<std::string> password = ReadInput(*password_file, ctx.in());
+      if (!password.ok()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("--helm-password-file: ", password.status().message()));
+      }
+      source.password = std::string(absl::StripTrailingAsciiWhitespace(*password));
+    }
+  }
+  if (regex) {
+    source.credentials_url_regex = *regex;
+    // Checked now rather than at the first download.
+    RETURN_IF_ERROR(common::helm::SendCredentialsTo(source, "", "").status());
+  }
+  if (const std::optional<std::string> ca_file = ctx.args().Value("helm-ca-file")) {
+    absl::StatusOr<std::string> pem = common::ReadFile(*ca_file);
+    if (!pem.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("--helm-ca-file: ", pem.status().message()));
+    }
+    if (!absl::StrContains(*pem, "-----BEGIN CERTIFICATE-----")) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--helm-ca-file: ", *ca_file, " holds no PEM certificate"));
+    }
+    source.ca_bundle_pem = *std::move(pem);
+  }
+  source.insecure_skip_tls_verify = ctx.args().Has("helm-insecure-skip-tls");
+  return source;
+}
+
+}  // namespace
 
 int RunRender(CommandContext& ctx) {
   const auto& positionals = ctx.args().positionals();
@@ -48,12 +117,8 @@ int RunRender(CommandContext& ctx) {
   }
   auto labels = ParseLabelAssignments(ctx.args().Values("label"));
   if (!labels.ok()) return ctx.UsageError(labels.status());
-  common::helm::ChartSourceOptions chart_source;
-  for (const std::string& flag : ctx.args().Values("chart-mirror")) {
-    auto mirror = common::helm::ParseChartMirror(flag);
-    if (!mirror.ok()) return ctx.UsageError(mirror.status());
-    chart_source.mirrors.push_back(*mirror);
-  }
+  auto chart_source = ChartSourceFromFlags(ctx);
+  if (!chart_source.ok()) return ctx.UsageError(chart_source.status());
 
   auto tree = common::DirectoryTree::Open(positionals[0]);
   if (!tree.ok()) return ctx.UsageError(tree.status());
@@ -108,7 +173,7 @@ int RunRender(CommandContext& ctx) {
   input.options = decision.options;
   // A chart from a URL or a chart repository is downloaded into the bundle
   // (.chart/<sha>/), as Fleet does when it builds the bundle.
-  if (auto st = common::helm::AddRemoteChartToBundle(input.files, input.options, chart_source);
+  if (auto st = common::helm::AddRemoteChartToBundle(input.files, input.options, *chart_source);
       !st.ok()) {
     ctx.err() << "error: bundle " << bundle.name << ": " << st.message() << "\n";
     return kExitServerError;

@@ -8,6 +8,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
 #include "common/status_macros.h"
+#include "re2/re2.h"
 
 namespace flotilla::common {
 namespace {
@@ -192,6 +193,15 @@ absl::StatusOr<GitRepoSpec> ParseGitRepo(absl::string_view text, absl::string_vi
       RETURN_IF_ERROR(str(&spec.helm_secret_name_for_paths));
     } else if (k == "helmRepoURLRegex") {
       RETURN_IF_ERROR(str(&spec.helm_repo_url_regex));
+      // Checked now, so a typo is the apply's error rather than every
+      // bundle's download error later.
+      RE2::Options quiet;
+      quiet.set_log_errors(false);
+      RE2 re(spec.helm_repo_url_regex, quiet);
+      if (!re.ok()) {
+        return FieldError(doc, at, field,
+                          absl::StrCat("is not a valid regular expression: ", re.error()));
+      }
     } else if (k == "webhookSecret") {
       RETURN_IF_ERROR(str(&spec.webhook_secret));
     } else if (k == "insecureSkipTLSVerify") {

@@ -8,6 +8,7 @@
 #include <mutex>
 #include <utility>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -17,6 +18,7 @@
 #include "common/helm/archive.h"
 #include "common/status_macros.h"
 #include "common/template/semver.h"
+#include "re2/re2.h"
 
 namespace flotilla::common::helm {
 namespace {
@@ -60,7 +62,8 @@ absl::Status TooLarge(absl::string_view where, int64_t max_bytes) {
 }
 
 // GET `url` with libcurl, bounded by the options' timeout and size.
-absl::StatusOr<std::string> HttpGet(const std::string& url, const ChartSourceOptions& options) {
+absl::StatusOr<std::string> HttpGet(const std::string& url, const ChartSourceOptions& options,
+                                    bool with_credentials) {
   static std::once_flag init;
   std::call_once(init, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
   CurlHandle curl(curl_easy_init());
@@ -82,7 +85,7 @@ absl::StatusOr<std::string> HttpGet(const std::string& url, const ChartSourceOpt
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, WriteBody);
   curl_easy_setopt(c, CURLOPT_WRITEDATA, &download);
   curl_easy_setopt(c, CURLOPT_USERAGENT, "flotilla");
-  if (!options.username.empty()) {
+  if (with_credentials && (!options.username.empty() || !options.password.empty())) {
     curl_easy_setopt(c, CURLOPT_HTTPAUTH, static_cast<long>(CURLAUTH_BASIC));
     curl_easy_setopt(c, CURLOPT_USERNAME, options.username.c_str());
     curl_easy_setopt(c, CURLOPT_PASSWORD, options.password.c_str());
@@ -93,6 +96,10 @@ absl::StatusOr<std::string> HttpGet(const std::string& url, const ChartSourceOpt
     ca_blob.len = options.ca_bundle_pem.size();
     ca_blob.flags = CURL_BLOB_COPY;
     curl_easy_setopt(c, CURLOPT_CAINFO_BLOB, &ca_blob);
+  }
+  if (options.insecure_skip_tls_verify) {
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
   }
   CURLcode rc = curl_easy_perform(c);
   if (download.oversize || rc == CURLE_FILESIZE_EXCEEDED) {
@@ -142,7 +149,7 @@ absl::StatusOr<std::string> ReadMirrorFile(const std::string& url, const std::st
 
 // Fetches `url` through the mirror map; `*from` receives what was read.
 absl::StatusOr<std::string> Get(const std::string& url, const ChartSourceOptions& options,
-                                std::string* from) {
+                                bool with_credentials, std::string* from) {
   std::string target = url;
   for (const ChartMirror& mirror : options.mirrors) {
     if (mirror.prefix.empty() || !absl::StartsWith(url, mirror.prefix)) continue;
@@ -160,7 +167,7 @@ absl::StatusOr<std::string> Get(const std::string& url, const ChartSourceOptions
     return absl::UnimplementedError(
         absl::StrCat(target, ": only http:// and https:// chart URLs are supported"));
   }
-  absl::StatusOr<std::string> body = HttpGet(target, options);
+  absl::StatusOr<std::string> body = HttpGet(target, options, with_credentials);
   if (!body.ok() && target != url) {
     return absl::Status(body.status().code(),
                         absl::StrCat(body.status().message(), " (mirror of ", url, ")"));
@@ -267,6 +274,28 @@ absl::StatusOr<std::string> ChooseFromIndex(const std::string& index_url,
   return chosen->urls.front();
 }
 
+// "scheme://host:port" of a URL, lowercased, with the scheme's default port
+// made explicit and any user info dropped; "" without a scheme.
+std::string OriginOf(absl::string_view url) {
+  const absl::string_view scheme = SchemeOf(url);
+  if (scheme.empty()) return "";
+  absl::string_view authority = url.substr(scheme.size() + 3);
+  authority = authority.substr(0, authority.find_first_of("/?#"));
+  if (size_t at = authority.rfind('@'); at != absl::string_view::npos) {
+    authority.remove_prefix(at + 1);
+  }
+  std::string out = absl::AsciiStrToLower(absl::StrCat(scheme, "://", authority));
+  const size_t colon = authority.rfind(':');
+  const size_t bracket = authority.rfind(']');  // an IPv6 literal's end
+  const bool has_port =
+      colon != absl::string_view::npos && (bracket == absl::string_view::npos || colon > bracket);
+  if (!has_port) {
+    if (absl::EqualsIgnoreCase(scheme, "https")) out += ":443";
+    if (absl::EqualsIgnoreCase(scheme, "http")) out += ":80";
+  }
+  return out;
+}
+
 std::string FileNameOf(const std::string& url) {
   absl::string_view path = url;
   path = path.substr(0, path.find_first_of("?#"));
@@ -301,6 +330,17 @@ absl::StatusOr<ResolvedChart> FetchChart(const Json& helm_options,
     return absl::InvalidArgumentError(
         absl::StrCat("helm.repo \"", repo, "\" is set but helm.chart (the chart's name) is not"));
   }
+  ASSIGN_OR_RETURN(const bool send_credentials, SendCredentialsTo(options, repo, chart));
+  const bool has_credentials = !options.username.empty() || !options.password.empty();
+  // Fleet's hint when credentials exist but an empty regex kept them back.
+  auto explain = [&](absl::Status st) {
+    if (st.ok() || !has_credentials || !options.credentials_url_regex.empty()) return st;
+    return absl::Status(
+        st.code(), absl::StrCat(st.message(),
+                                " (helmRepoURLRegex is empty, so the Helm credentials were not "
+                                "sent; set spec.helmRepoURLRegex to a regex matching this "
+                                "repository's URL to send them)"));
+  };
   ResolvedChart out;
   out.key = Sha256Hex(absl::StrCat(chart, ":", repo, ":", version));
   if (repo.empty()) {
@@ -310,13 +350,40 @@ absl::StatusOr<ResolvedChart> FetchChart(const Json& helm_options,
     while (!index_url.empty() && index_url.back() == '/') index_url.pop_back();
     index_url += "/index.yaml";
     std::string from;
-    ASSIGN_OR_RETURN(std::string index, Get(index_url, options, &from));
-    ASSIGN_OR_RETURN(std::string ref, ChooseFromIndex(index_url, index, chart, version));
+    absl::StatusOr<std::string> index = Get(index_url, options, send_credentials, &from);
+    if (!index.ok()) return explain(index.status());
+    ASSIGN_OR_RETURN(std::string ref, ChooseFromIndex(index_url, *index, chart, version));
     out.url = ResolveReference(repo, ref);
   }
-  ASSIGN_OR_RETURN(out.archive, Get(out.url, options, &out.fetched_from));
+  // An archive elsewhere than the repository does not get its credentials.
+  const bool archive_credentials =
+      send_credentials && (repo.empty() || OriginOf(out.url) == OriginOf(repo));
+  absl::StatusOr<std::string> archive =
+      Get(out.url, options, archive_credentials, &out.fetched_from);
+  if (!archive.ok()) return explain(archive.status());
+  out.archive = std::move(*archive);
   out.file_name = FileNameOf(out.url);
   return out;
+}
+
+absl::StatusOr<bool> SendCredentialsTo(const ChartSourceOptions& options, absl::string_view repo,
+                                       absl::string_view chart) {
+  if (options.credentials_url_regex.empty()) return false;
+  RE2::Options quiet;
+  quiet.set_log_errors(false);
+  // Checked as given, so that an error shows the operator's own pattern.
+  const RE2 given(options.credentials_url_regex, quiet);
+  if (!given.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("helmRepoURLRegex \"",
+                                                   options.credentials_url_regex,
+                                                   "\" is not a valid regular expression: ",
+                                                   given.error()));
+  }
+  // Anchored at the start, the whole pattern grouped so that an alternation
+  // cannot escape the anchor (Fleet's shouldAddAuthToRequest).
+  const RE2 re(absl::StrCat("^(?:", options.credentials_url_regex, ")"), quiet);
+  const absl::string_view url = repo.empty() ? chart : repo;
+  return RE2::PartialMatch(re2::StringPiece(url.data(), url.size()), re);
 }
 
 absl::StatusOr<ChartMirror> ParseChartMirror(absl::string_view flag) {

@@ -43,13 +43,24 @@ struct ChartSourceOptions {
   // Largest index.yaml or archive accepted, in bytes (as the archive reader's
   // uncompressed limit, common/helm/archive.h).
   int64_t max_bytes = int64_t{32} << 20;
-  // HTTP Basic credentials, sent when `username` is set (libcurl does not
-  // resend them to another host after a redirect).
+  // HTTP Basic credentials (a GitRepo's helmSecretName or
+  // helmSecretNameForPaths). They are sent only to a chart whose repository
+  // URL (helm.repo, else the helm.chart URL) matches
+  // `credentials_url_regex`, anchored at the start as Fleet's
+  // helmRepoURLRegex; an empty regex sends them nowhere, as Fleet. An archive
+  // URL from index.yaml gets them only on the repository's own scheme, host
+  // and port (Helm's default, no --pass-credentials), and libcurl does not
+  // resend them to another host after a redirect. A mirror receives what
+  // the original URL would have.
   std::string username;
   std::string password;
+  std::string credentials_url_regex;
   // PEM CA certificates trusted for https, instead of the system's; empty =
   // the system's.
   std::string ca_bundle_pem;
+  // Accept any server certificate (helm secret's insecureSkipVerify or the
+  // GitRepo's insecureSkipTLSVerify).
+  bool insecure_skip_tls_verify = false;
 };
 
 struct ResolvedChart {
@@ -91,8 +102,16 @@ bool IsRemoteChart(const Json& helm_options);
 //   ResourceExhausted   an index or archive over max_bytes
 //   Unavailable         connection failures, HTTP 5xx and other statuses
 //   Unimplemented       oci:// charts, schemes other than http(s)
+// When credentials are configured but the regex is empty, an error says that
+// they were not sent and how to send them.
 absl::StatusOr<ResolvedChart> FetchChart(const Json& helm_options,
                                          const ChartSourceOptions& options);
+
+// Whether the credentials in `options` go with a request for the chart whose
+// repository is `repo` (or, without one, the chart URL `chart`); see
+// ChartSourceOptions. InvalidArgument for a regex that does not compile.
+absl::StatusOr<bool> SendCredentialsTo(const ChartSourceOptions& options, absl::string_view repo,
+                                       absl::string_view chart);
 
 // Parses a `PREFIX=REPLACEMENT` flag value (split at the first '='; both
 // sides non-empty), InvalidArgument otherwise.

@@ -16,6 +16,7 @@
 #include "common/render/manifest.h"
 #include "common/selector.h"
 #include "common/status_macros.h"
+#include "manager/controller/chart_credentials.h"
 #include "manager/source/git_repository.h"
 
 namespace flotilla::manager {
@@ -294,7 +295,7 @@ void FleetController::PollDue() {
   }
 }
 
-absl::Status FleetController::AddRemoteCharts(ScannedBundle& sb) {
+absl::Status FleetController::AddRemoteCharts(const common::GitRepoSpec& spec, ScannedBundle& sb) {
   // Each customization can name its own chart or version: decide on the
   // options as they merge, before the root is rewritten.
   const Json original_root = sb.spec.options;
@@ -302,19 +303,39 @@ absl::Status FleetController::AddRemoteCharts(ScannedBundle& sb) {
     return options.is_object() && options.contains("helm") &&
            common::helm::IsRemoteChart(options["helm"]);
   };
+  // The GitRepo's credentials are read only for bundles that download.
+  std::optional<common::helm::ChartSourceOptions> source;
+  auto source_options = [&]() -> absl::StatusOr<const common::helm::ChartSourceOptions*> {
+    if (!source) {
+      ASSIGN_OR_RETURN(source, ChartSourceForBundle(
+                                   options_.chart_source, spec, sb.path,
+                                   [this](const std::string& name) { return ReadSecret(name); }));
+    }
+    return &*source;
+  };
   for (auto& c : sb.spec.target_customizations) {
     Json merged = common::MergeOptions(original_root, c.options);
     if (!remote(merged)) continue;
-    RETURN_IF_ERROR(common::helm::AddRemoteChartToBundle(sb.files, merged, options_.chart_source));
+    ASSIGN_OR_RETURN(const common::helm::ChartSourceOptions* chart_source, source_options());
+    RETURN_IF_ERROR(common::helm::AddRemoteChartToBundle(sb.files, merged, *chart_source));
     c.options["helm"]["chart"] = merged["helm"]["chart"];
     c.options["helm"].erase("repo");
     c.options["helm"].erase("version");
   }
   if (remote(sb.spec.options)) {
-    RETURN_IF_ERROR(
-        common::helm::AddRemoteChartToBundle(sb.files, sb.spec.options, options_.chart_source));
+    ASSIGN_OR_RETURN(const common::helm::ChartSourceOptions* chart_source, source_options());
+    RETURN_IF_ERROR(common::helm::AddRemoteChartToBundle(sb.files, sb.spec.options, *chart_source));
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::optional<SecretRecord>> FleetController::ReadSecret(const std::string& name) {
+  std::optional<SecretRecord> secret;
+  RETURN_IF_ERROR(store_->Read([&](Tx& tx) -> absl::Status {
+    ASSIGN_OR_RETURN(secret, tx.GetSecret(name));
+    return absl::OkStatus();
+  }));
+  return secret;
 }
 
 absl::StatusOr<GitAuth> FleetController::GitAuthFor(const common::GitRepoSpec& spec) {
@@ -323,11 +344,7 @@ absl::StatusOr<GitAuth> FleetController::GitAuthFor(const common::GitRepoSpec& s
   auth.insecure_skip_tls_verify = spec.insecure_skip_tls_verify;
   if (spec.client_secret_name.empty()) return auth;
   auth.secret_name = spec.client_secret_name;
-  std::optional<SecretRecord> secret;
-  RETURN_IF_ERROR(store_->Read([&](Tx& tx) -> absl::Status {
-    ASSIGN_OR_RETURN(secret, tx.GetSecret(spec.client_secret_name));
-    return absl::OkStatus();
-  }));
+  ASSIGN_OR_RETURN(std::optional<SecretRecord> secret, ReadSecret(spec.client_secret_name));
   if (!secret) {
     return absl::FailedPreconditionError(absl::StrCat(
         "clientSecretName: secret \"", spec.client_secret_name,
@@ -438,7 +455,7 @@ absl::Status FleetController::SyncGitRepo(const std::string& name) {
   // downloads them when it builds a bundle (outside the lock: network I/O).
   for (ScannedBundle& sb : *scanned) {
     if (!sb.error.empty()) continue;
-    if (auto st = AddRemoteCharts(sb); !st.ok()) {
+    if (auto st = AddRemoteCharts(spec, sb); !st.ok()) {
       sb.error = std::string(st.message());
       sb.files.clear();
     }

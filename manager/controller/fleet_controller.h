@@ -203,10 +203,12 @@ class FleetController {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Downloads the remote charts a scanned bundle names (root options and
   // each customization) into its files, rewriting helm.chart to them.
-  absl::Status AddRemoteCharts(ScannedBundle& sb);
+  absl::Status AddRemoteCharts(const common::GitRepoSpec& spec, ScannedBundle& sb);
   // Git credentials and TLS settings of a GitRepo (its clientSecretName read
   // from the store, caBundle, insecureSkipTLSVerify).
   absl::StatusOr<GitAuth> GitAuthFor(const common::GitRepoSpec& spec);
+  // A secret from the store (nullopt when there is none of that name).
+  absl::StatusOr<std::optional<SecretRecord>> ReadSecret(const std::string& name);
   void RecordRepoError(const std::string& repo_name, const std::string& commit,
                        const std::string& error);
   // Recomputes BundleDeployments for the given bundles (all if empty) on the

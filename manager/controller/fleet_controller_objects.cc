@@ -8,6 +8,15 @@
 #include "manager/controller/fleet_controller.h"
 
 namespace flotilla::manager {
+namespace {
+
+// Whether a GitRepo names the secret in any of its secret fields.
+bool UsesSecret(const common::GitRepoSpec& spec, const std::string& secret) {
+  return spec.client_secret_name == secret || spec.helm_secret_name == secret ||
+         spec.helm_secret_name_for_paths == secret || spec.webhook_secret == secret;
+}
+
+}  // namespace
 
 absl::StatusOr<FleetController::ApplyOutcome> FleetController::ApplyClusterGroup(
     const std::string& yaml, const std::string& actor) {
@@ -165,8 +174,7 @@ absl::StatusOr<FleetController::ApplyOutcome> FleetController::ApplySecret(
   if (outcome != ApplyOutcome::kUnchanged) {
     // GitRepos using it fetch again at the next poll.
     for (auto& [name, st] : repos_) {
-      if (st.spec.client_secret_name == spec.name || st.spec.helm_secret_name == spec.name ||
-          st.spec.webhook_secret == spec.name) {
+      if (UsesSecret(st.spec, spec.name)) {
         st.next_poll = absl::InfinitePast();
         st.force_rescan = true;  // scan again even if the commit is unchanged
       }
@@ -179,8 +187,7 @@ absl::Status FleetController::DeleteSecret(const std::string& name, const std::s
   absl::MutexLock lock(&mu_);
   std::vector<std::string> users;
   for (const auto& [repo, st] : repos_) {
-    if (st.spec.client_secret_name == name || st.spec.helm_secret_name == name ||
-        st.spec.webhook_secret == name) {
+    if (UsesSecret(st.spec, name)) {
       users.push_back(repo);
     }
   }

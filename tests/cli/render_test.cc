@@ -15,6 +15,8 @@
 #include "absl/strings/string_view.h"
 #include "common/yaml.h"
 #include "tests/cli/fake_fleet_api.h"
+#include "tests/support/static_http_server.h"
+#include "tests/support/test_pki.h"
 #include "tests/support/test_util.h"
 
 namespace flotilla::cli {
@@ -340,6 +342,17 @@ TEST_CASE("render usage errors exit 2 with the exact message", "[render]") {
        "label key \"env\" given twice (\"env=prod\" and \"env=dev\")"},
       {{"render", dir.path() + "/missing"}, dir.path() + "/missing: No such file or directory"},
       {{"render", dir.path() + "/file.yaml"}, dir.path() + "/file.yaml: not a directory"},
+      {{"render", dir.path(), "--chart-mirror", "nothing"},
+       "chart mirror \"nothing\" is not PREFIX=REPLACEMENT"},
+      {{"render", dir.path(), "--helm-username", "u"},
+       "--helm-username needs --helm-repo-url-regex: credentials are sent only to chart "
+       "repositories matching it"},
+      {{"render", dir.path(), "--helm-password-file", "pw"},
+       "--helm-password-file needs --helm-username"},
+      {{"render", dir.path(), "--helm-repo-url-regex", "(x"},
+       "helmRepoURLRegex \"(x\" is not a valid regular expression: missing ): (x"},
+      {{"render", dir.path(), "--helm-ca-file", dir.path() + "/cm.yaml"},
+       "--helm-ca-file: " + dir.path() + "/cm.yaml holds no PEM certificate"},
   };
   for (const Case& c : cases) {
     INFO(c.args.back());
@@ -350,6 +363,58 @@ TEST_CASE("render usage errors exit 2 with the exact message", "[render]") {
   }
   CHECK(cli.factory.connections.empty());
   CHECK(cli.fleet.calls == 0);
+}
+
+// A chart from a private HTTPS chart repository: --helm-ca-file trusts its
+// CA, and the credentials go where --helm-repo-url-regex allows.
+TEST_CASE("render fetches a chart from a private https repository with the --helm flags",
+          "[render]") {
+  ::flotilla::testing::TempDir charts;
+  std::filesystem::create_directories(charts.Sub("src/web/templates"));
+  std::ofstream(charts.Sub("src/web/Chart.yaml")) << "apiVersion: v2\nname: web\nversion: 1.0.0\n";
+  std::ofstream(charts.Sub("src/web/templates/cm.yaml"))
+      << "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}\n";
+  auto tar = ::flotilla::testing::RunCommand(
+      absl::StrCat("tar czf ", charts.Sub("web.tgz"), " -C ", charts.Sub("src"), " web"));
+  REQUIRE(tar.exit_code == 0);
+  ::flotilla::testing::TestPki pki;
+  std::ofstream(charts.Sub("ca.pem")) << pki.ca_pem;
+  std::ofstream(charts.Sub("password")) << "s3cret\n";
+  ::flotilla::testing::StaticHttpServer server({.tls_cert_pem = pki.cert_pem,
+                                                .tls_key_pem = pki.key_pem,
+                                                .username = "charts",
+                                                .password = "s3cret"});
+  server.Serve("/repo/index.yaml",
+               "apiVersion: v1\nentries:\n  web:\n  - version: 1.0.0\n    urls: [web.tgz]\n");
+  std::ifstream in(charts.Sub("web.tgz"), std::ios::binary);
+  server.Serve("/repo/web.tgz", std::string(std::istreambuf_iterator<char>(in), {}));
+
+  CliHarness cli;
+  BundleDir dir;
+  dir.Write("fleet.yaml", absl::StrCat("helm:\n  repo: ", server.Url("/repo"),
+                                       "\n  chart: web\n  releaseName: private\n"));
+  const std::vector<std::string> trust = {"--helm-ca-file", charts.Sub("ca.pem")};
+  std::vector<std::string> args = trust;
+  CliResult anonymous = Render(cli, dir.path(), args);
+  CHECK(anonymous.exit_code == 1);
+  CHECK(anonymous.err == absl::StrCat("error: bundle test: helm chart: ",
+                                      server.Url("/repo/index.yaml"), ": HTTP status 401\n"));
+
+  args.insert(args.end(), {"--helm-username", "charts", "--helm-password-file",
+                           charts.Sub("password"), "--helm-repo-url-regex", "https://127"});
+  CliResult ok = Render(cli, dir.path(), args);
+  INFO(ok.err);
+  CHECK(ok.exit_code == 0);
+  CHECK(ok.out ==
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: private\n  namespace: default\n");
+
+  // Without the CA the server's certificate is refused; blind trust accepts it.
+  args.erase(args.begin(), args.begin() + 2);
+  CliResult untrusted = Render(cli, dir.path(), args);
+  CHECK(untrusted.exit_code == 1);
+  CHECK_THAT(untrusted.err, Catch::Matchers::Contains(server.Url("/repo/index.yaml")));
+  args.push_back("--helm-insecure-skip-tls");
+  CHECK(Render(cli, dir.path(), args).exit_code == 0);
 }
 
 // Whether a kustomize or kubectl binary is on $PATH (RunKustomize's own

@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 #include <string>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/fs.h"
@@ -14,6 +15,7 @@
 #include "common/helm/archive.h"
 #include "common/render/manifest.h"
 #include "tests/support/static_http_server.h"
+#include "tests/support/test_pki.h"
 #include "tests/support/test_util.h"
 
 namespace flotilla::common::helm {
@@ -273,16 +275,120 @@ TEST_CASE("a chart server that never answers times out", "[chart-source]") {
                          absl::StrCat(server.Url("/slow.tgz"), ": no complete answer within")));
 }
 
-// Credentials go out as HTTP Basic.
-TEST_CASE("chart downloads send the configured basic-auth credentials", "[chart-source]") {
-  StaticHttpServer server;
-  server.Serve("/web.tgz", "archive");
+ChartSourceOptions WithCredentials(const std::string& regex) {
   ChartSourceOptions options;
   options.username = "user";
   options.password = "pass";
-  auto chart = FetchChart({{"chart", server.Url("/web.tgz")}}, options);
+  options.credentials_url_regex = regex;
+  return options;
+}
+
+constexpr char kUserPass[] = "Basic dXNlcjpwYXNz";  // user:pass
+
+// Credentials go out as HTTP Basic to a chart URL the regex matches, anchored
+// at the start (Fleet's helmRepoURLRegex).
+TEST_CASE("chart downloads send credentials only where helmRepoURLRegex matches",
+          "[chart-source]") {
+  StaticHttpServer server;
+  server.Serve("/web.tgz", "archive");
+  const Json chart = {{"chart", server.Url("/web.tgz")}};
+
+  REQUIRE(FetchChart(chart, WithCredentials("http://127\\.0\\.0\\.1:")).ok());
+  CHECK(server.last_authorization() == kUserPass);
+
+  // Not anchored by the caller, but anchored all the same: "web" appears in
+  // the URL, yet not at its start; an alternation cannot escape the anchor.
+  REQUIRE(FetchChart(chart, WithCredentials("web")).ok());
+  CHECK(server.last_authorization().empty());
+  REQUIRE(FetchChart(chart, WithCredentials("https://other|web")).ok());
+  CHECK(server.last_authorization().empty());
+
+  // No regex: nothing is sent (as Fleet, which stopped forwarding them).
+  REQUIRE(FetchChart(chart, WithCredentials("")).ok());
+  CHECK(server.last_authorization().empty());
+}
+
+// A server that wants credentials which an empty regex kept back: the error
+// says why, so the operator knows what to set.
+TEST_CASE("a 401 with credentials held back by an empty helmRepoURLRegex says so",
+          "[chart-source]") {
+  StaticHttpServer server({.username = "user", .password = "pass"});
+  server.Serve("/repo/index.yaml", kIndex);
+  server.Serve("/repo/web-1.2.0.tgz", "archive 1.2.0");
+
+  auto held_back = FetchChart(RepoChart(server, "1.2.0"), WithCredentials(""));
+  CHECK(held_back.status().code() == absl::StatusCode::kPermissionDenied);
+  CHECK(held_back.status().message() ==
+        absl::StrCat(server.Url("/repo/index.yaml"),
+                     ": HTTP status 401 (helmRepoURLRegex is empty, so the Helm credentials were "
+                     "not sent; set spec.helmRepoURLRegex to a regex matching this repository's "
+                     "URL to send them)"));
+
+  auto fetched = FetchChart(RepoChart(server, "1.2.0"), WithCredentials(server.Url("/repo")));
+  REQUIRE(fetched.ok());
+  CHECK(fetched->archive == "archive 1.2.0");
+  CHECK(server.authorization_for("/repo/index.yaml") == kUserPass);
+  CHECK(server.authorization_for("/repo/web-1.2.0.tgz") == kUserPass);
+
+  // Without credentials at all, a plain 401 (nothing to hint at).
+  auto anonymous = FetchChart(RepoChart(server, "1.2.0"), {});
+  CHECK(anonymous.status().message() ==
+        absl::StrCat(server.Url("/repo/index.yaml"), ": HTTP status 401"));
+}
+
+// An index may point at archives on another server; the repository's
+// credentials stay with the repository (Helm without --pass-credentials).
+TEST_CASE("a chart archive on another host than its repository gets no credentials",
+          "[chart-source]") {
+  StaticHttpServer repo;
+  StaticHttpServer cdn;
+  cdn.Serve("/web-1.2.0.tgz", "archive from the cdn");
+  repo.Serve("/repo/index.yaml",
+             absl::StrCat("apiVersion: v1\nentries:\n  web:\n  - version: 1.2.0\n    urls: [",
+                          cdn.Url("/web-1.2.0.tgz"), "]\n"));
+  auto chart = FetchChart(RepoChart(repo, "1.2.0"), WithCredentials("http://127\\.0\\.0\\.1"));
   REQUIRE(chart.ok());
-  CHECK(server.last_authorization() == "Basic dXNlcjpwYXNz");
+  CHECK(chart->archive == "archive from the cdn");
+  CHECK(repo.authorization_for("/repo/index.yaml") == kUserPass);
+  CHECK(cdn.authorization_for("/web-1.2.0.tgz").empty());
+}
+
+TEST_CASE("an invalid helmRepoURLRegex is an error naming it", "[chart-source]") {
+  StaticHttpServer server;
+  auto chart = FetchChart({{"chart", server.Url("/web.tgz")}}, WithCredentials("(unclosed"));
+  CHECK(chart.status().code() == absl::StatusCode::kInvalidArgument);
+  CHECK(absl::StartsWith(chart.status().message(),
+                         "helmRepoURLRegex \"(unclosed\" is not a valid regular expression: "));
+  CHECK(server.requests() == 0);
+}
+
+// HTTPS chart servers: trusted through the configured CA bundle, refused
+// with a certificate error otherwise, accepted blindly when told to.
+TEST_CASE("https chart downloads check the server against the configured CA", "[chart-source]") {
+  testing::TestPki pki;
+  StaticHttpServer server({.tls_cert_pem = pki.cert_pem, .tls_key_pem = pki.key_pem});
+  server.Serve("/web.tgz", "tls archive");
+  const Json chart = {{"chart", server.Url("/web.tgz")}};
+  REQUIRE(absl::StartsWith(server.Url("/web.tgz"), "https://"));
+
+  ChartSourceOptions trusted;
+  trusted.ca_bundle_pem = pki.ca_pem;
+  auto ok = FetchChart(chart, trusted);
+  REQUIRE(ok.ok());
+  CHECK(ok->archive == "tls archive");
+
+  ChartSourceOptions other_ca;
+  other_ca.ca_bundle_pem = testing::TestPki().ca_pem;
+  auto refused = FetchChart(chart, other_ca);
+  CHECK(refused.status().code() == absl::StatusCode::kUnavailable);
+  CHECK(absl::StartsWith(refused.status().message(), server.Url("/web.tgz") + ": "));
+  CHECK(absl::StrContains(absl::AsciiStrToLower(refused.status().message()), "certificate"));
+
+  ChartSourceOptions insecure = other_ca;
+  insecure.insecure_skip_tls_verify = true;
+  auto blind = FetchChart(chart, insecure);
+  REQUIRE(blind.ok());
+  CHECK(blind->archive == "tls archive");
 }
 
 // OCI registries and other schemes are not implemented, and say so.

@@ -6,6 +6,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/time/time.h"
 
 namespace flotilla::common {
@@ -198,6 +199,9 @@ TEST_CASE("Credential, TLS, sync and lifecycle fields are read", "[gitrepo]") {
 
   CHECK(RepoError(RepoWithSpec("  caBundle: not-base64!\n")) ==
         "gitrepo.yaml:7:13: spec.caBundle: must be a base64-encoded PEM certificate bundle");
+  CHECK(absl::StartsWith(RepoError(RepoWithSpec("  helmRepoURLRegex: 'https://(a|b'\n")),
+                         "gitrepo.yaml:7:21: spec.helmRepoURLRegex: is not a valid regular "
+                         "expression: "));
   CHECK(RepoError(RepoWithSpec("  forceSyncGeneration: soon\n")) ==
         "gitrepo.yaml:7:24: spec.forceSyncGeneration: must be an integer");
   CHECK(RepoError(RepoWithSpec("  correctDrift: {enabled: true, often: true}\n")) ==

@@ -17,6 +17,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -29,6 +30,7 @@
 #include "manager/store/store.h"
 #include "tests/support/git_fixtures.h"
 #include "tests/support/static_http_server.h"
+#include "tests/support/test_pki.h"
 #include "tests/support/test_util.h"
 
 namespace flotilla::manager {
@@ -1399,6 +1401,64 @@ TEST_CASE("A chart from a URL is fetched into its bundle and rendered", "[contro
   // The last good version keeps running.
   CHECK(f.BdsOn("c-us-1").at("apps-web").content_hash ==
         f.BdsOn("c-us-2").at("apps-web").content_hash);
+}
+
+// A private chart repository over HTTPS: the GitRepo's helmSecretName holds
+// the credentials and the CA, helmRepoURLRegex lets them go to that server.
+// Until the secret exists the bundle says which one is missing; applying it
+// scans again without a new commit.
+TEST_CASE("A chart from a private HTTPS repository uses the GitRepo's helm secret",
+          "[controller]") {
+  Fixture f;
+  f.RegisterFleet();
+  TempDir charts;
+  REQUIRE(common::MakeDirs(charts.Sub("src/web/templates")).ok());
+  REQUIRE(common::WriteFileAtomic(charts.Sub("src/web/Chart.yaml"),
+                                  "apiVersion: v2\nname: web\nversion: 1.2.0\n")
+              .ok());
+  REQUIRE(common::WriteFileAtomic(charts.Sub("src/web/templates/cm.yaml"),
+                                  "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web\n"
+                                  "data:\n  release: {{ .Release.Name }}\n")
+              .ok());
+  auto tar = flotilla::testing::RunCommand(
+      absl::StrCat("tar czf ", charts.Sub("web-1.2.0.tgz"), " -C ", charts.Sub("src"), " web"));
+  REQUIRE(tar.exit_code == 0);
+  flotilla::testing::TestPki pki;
+  flotilla::testing::StaticHttpServer server({.tls_cert_pem = pki.cert_pem,
+                                              .tls_key_pem = pki.key_pem,
+                                              .username = "charts",
+                                              .password = "s3cret"});
+  server.Serve("/repo/index.yaml",
+               "apiVersion: v1\nentries:\n  web:\n  - version: 1.2.0\n    urls: [web-1.2.0.tgz]\n");
+  server.Serve("/repo/web-1.2.0.tgz", *common::ReadFile(charts.Sub("web-1.2.0.tgz")));
+
+  f.repo().WriteFile("web/fleet.yaml",
+                     absl::StrCat("helm:\n  repo: ", server.Url("/repo"), "\n  chart: web\n"));
+  f.repo().Commit("private chart");
+  f.ApplyApps(
+      "  helmSecretName: chart-auth\n  helmRepoURLRegex: 'https://127\\.0\\.0\\.1:[0-9]+/repo'\n");
+  RequireOk(f.controller().SyncGitRepo("apps"));
+  CHECK(f.Bundle("apps-web").error ==
+        "helmSecretName: secret \"chart-auth\" does not exist (create it with `flotilla secret "
+        "create basic-auth|generic chart-auth ...` or `flotilla apply -f`)");
+  CHECK(server.requests() == 0);
+
+  std::string ca_yaml;
+  for (absl::string_view line : absl::StrSplit(pki.ca_pem, '\n')) {
+    if (!line.empty()) absl::StrAppend(&ca_yaml, "    ", line, "\n");
+  }
+  Unwrap(f.controller().ApplySecret(
+      absl::StrCat("apiVersion: v1\nkind: Secret\nmetadata: {name: chart-auth}\n"
+                   "type: Opaque\nstringData:\n  username: charts\n  password: s3cret\n"
+                   "  cacerts: |\n",
+                   ca_yaml),
+      "token:test"));
+  RequireOk(f.controller().SyncGitRepo("apps"));
+  INFO(f.Bundle("apps-web").error);
+  REQUIRE(f.Bundle("apps-web").error.empty());
+  auto content = Unwrap(f.controller().Content(f.BdsOn("c-us-1").at("apps-web").content_hash));
+  CHECK_THAT(content, Catch::Matchers::Contains("release: apps-web"));
+  CHECK(server.authorization_for("/repo/web-1.2.0.tgz") == "Basic Y2hhcnRzOnMzY3JldA==");
 }
 
 }  // namespace

@@ -24,12 +24,12 @@
 #include "absl/time/clock.h"
 #include "common/clock.h"
 #include "common/hash.h"
-#include "common/tls/pki.h"
 #include "manager/source/git_repository.h"
 #include "manager/source/ssh_known_hosts.h"
 #include "tests/support/git_fixtures.h"
 #include "tests/support/git_http_server.h"
 #include "tests/support/sshd_fixture.h"
+#include "tests/support/test_pki.h"
 #include "tests/support/test_util.h"
 
 namespace flotilla::manager {
@@ -41,6 +41,7 @@ using flotilla::testing::SshKey;
 using flotilla::testing::SshServer;
 using flotilla::testing::TempDir;
 using flotilla::testing::TestGitRepo;
+using flotilla::testing::TestPki;
 
 constexpr absl::Duration kTimeout = absl::Seconds(30);
 constexpr char kUser[] = "fleet-bot";
@@ -136,24 +137,6 @@ class SilentListener {
  private:
   int fd_ = -1;
   int port_ = 0;
-};
-
-// A CA and a server certificate for 127.0.0.1 signed by it.
-struct TestPki {
-  std::string ca_pem;
-  std::string cert_pem;
-  std::string key_pem;
-
-  explicit TestPki(const std::vector<std::string>& hosts = {"127.0.0.1"}) {
-    const common::Clock& clock = *common::RealClock::Get();
-    auto ca = common::CertificateAuthority::Create("flotilla git test CA", clock);
-    REQUIRE(ca.ok());
-    auto issued = ca->IssueServerCertificate(hosts, absl::Hours(1), clock);
-    REQUIRE(issued.ok());
-    ca_pem = ca->cert_pem();
-    cert_pem = issued->first;
-    key_pem = issued->second;
-  }
 };
 
 // ---------------------------------------------------------------------------

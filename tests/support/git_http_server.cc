@@ -29,36 +29,11 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
+#include "tests/support/http_connection.h"
 #include "tests/support/test_util.h"
 
 namespace flotilla::testing {
 namespace {
-
-constexpr size_t kMaxHeaderBytes = size_t{64} * 1024;
-
-std::string OpenSslErrors() {
-  std::string out;
-  while (const unsigned long err = ERR_get_error()) {
-    char buf[256];
-    ERR_error_string_n(err, buf, sizeof(buf));
-    out += buf;
-    out += "; ";
-  }
-  return out;
-}
-
-struct Request {
-  std::string method;
-  std::string path;                            // without the query
-  std::string query;                           // after '?'
-  std::map<std::string, std::string> headers;  // lowercase names
-  std::string body;
-
-  std::string Header(const std::string& name) const {
-    auto it = headers.find(name);
-    return it == headers.end() ? "" : it->second;
-  }
-};
 
 // Runs a CGI program with `env`, feeding `body` to its stdin, and appends its
 // stdout to `output`. False if it could not be started.
@@ -134,141 +109,6 @@ bool RunCgi(const std::string& program, const std::vector<std::string>& env,
 
 }  // namespace
 
-struct GitHttpServer::Tls {
-  SSL_CTX* ctx = nullptr;
-  ~Tls() { SSL_CTX_free(ctx); }
-};
-
-// One accepted connection, plain or TLS, blocking.
-class GitHttpServer::Connection {
- public:
-  Connection(int fd, SSL_CTX* ctx) : fd_(fd) {
-    if (ctx != nullptr) {
-      ssl_ = SSL_new(ctx);
-      SSL_set_fd(ssl_, fd);
-    }
-  }
-  ~Connection() {
-    if (ssl_ != nullptr) {
-      if (handshaken_) SSL_shutdown(ssl_);
-      SSL_free(ssl_);
-    }
-    ERR_clear_error();
-  }
-  Connection(const Connection&) = delete;
-  Connection& operator=(const Connection&) = delete;
-
-  bool Handshake() {
-    if (ssl_ == nullptr) return true;
-    handshaken_ = SSL_accept(ssl_) == 1;
-    if (!handshaken_) ERR_clear_error();
-    return handshaken_;
-  }
-
-  // Up to `n` bytes; 0 at EOF or on error.
-  size_t Read(char* buf, size_t n) {
-    if (ssl_ != nullptr) {
-      const int r = SSL_read(ssl_, buf, static_cast<int>(n));
-      return r > 0 ? static_cast<size_t>(r) : 0;
-    }
-    for (;;) {
-      const ssize_t r = recv(fd_, buf, n, 0);
-      if (r < 0 && errno == EINTR) continue;
-      return r > 0 ? static_cast<size_t>(r) : 0;
-    }
-  }
-
-  bool WriteAll(std::string_view data) {
-    while (!data.empty()) {
-      size_t n = 0;
-      if (ssl_ != nullptr) {
-        const int r = SSL_write(ssl_, data.data(), static_cast<int>(data.size()));
-        if (r <= 0) return false;
-        n = static_cast<size_t>(r);
-      } else {
-        const ssize_t r = send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
-        if (r < 0 && errno == EINTR) continue;
-        if (r <= 0) return false;
-        n = static_cast<size_t>(r);
-      }
-      data.remove_prefix(n);
-    }
-    return true;
-  }
-
-  // Reads one request (Content-Length or chunked body). False on EOF or
-  // anything malformed.
-  bool ReadRequest(Request* req) {
-    size_t header_end;
-    while ((header_end = buffer_.find("\r\n\r\n")) == std::string::npos) {
-      if (buffer_.size() > kMaxHeaderBytes || !Fill()) return false;
-    }
-    const std::string head = buffer_.substr(0, header_end);
-    buffer_.erase(0, header_end + 4);
-    std::vector<std::string> lines = absl::StrSplit(head, "\r\n");
-    std::vector<std::string> request_line = absl::StrSplit(lines[0], ' ');
-    if (request_line.size() != 3) return false;
-    req->method = request_line[0];
-    const std::string& target = request_line[1];
-    const size_t q = target.find('?');
-    req->path = target.substr(0, q);
-    req->query = q == std::string::npos ? "" : target.substr(q + 1);
-    for (size_t i = 1; i < lines.size(); ++i) {
-      const size_t colon = lines[i].find(':');
-      if (colon == std::string::npos) return false;
-      req->headers[absl::AsciiStrToLower(lines[i].substr(0, colon))] =
-          std::string(absl::StripAsciiWhitespace(absl::string_view(lines[i]).substr(colon + 1)));
-    }
-    if (absl::EqualsIgnoreCase(req->Header("expect"), "100-continue") &&
-        !WriteAll("HTTP/1.1 100 Continue\r\n\r\n")) {
-      return false;
-    }
-    if (absl::EqualsIgnoreCase(req->Header("transfer-encoding"), "chunked")) {
-      for (;;) {
-        size_t line_end;
-        while ((line_end = buffer_.find("\r\n")) == std::string::npos) {
-          if (!Fill()) return false;
-        }
-        size_t chunk = 0;
-        const std::string size_field = buffer_.substr(0, buffer_.find_first_of(";\r"));
-        if (!absl::SimpleHexAtoi(size_field, &chunk)) return false;
-        buffer_.erase(0, line_end + 2);
-        while (buffer_.size() < chunk + 2) {
-          if (!Fill()) return false;
-        }
-        req->body.append(buffer_, 0, chunk);
-        buffer_.erase(0, chunk + 2);
-        if (chunk == 0) return true;  // (no trailers from git clients)
-      }
-    }
-    size_t length = 0;
-    if (!req->Header("content-length").empty() &&
-        !absl::SimpleAtoi(req->Header("content-length"), &length)) {
-      return false;
-    }
-    while (buffer_.size() < length) {
-      if (!Fill()) return false;
-    }
-    req->body = buffer_.substr(0, length);
-    buffer_.erase(0, length);
-    return true;
-  }
-
- private:
-  bool Fill() {
-    char buf[16384];
-    const size_t n = Read(buf, sizeof(buf));
-    if (n == 0) return false;
-    buffer_.append(buf, n);
-    return true;
-  }
-
-  int fd_;
-  SSL* ssl_ = nullptr;
-  bool handshaken_ = false;
-  std::string buffer_;
-};
-
 GitHttpServer::GitHttpServer(Options options) : options_(std::move(options)) {
   const CommandResult exec_path = RunCommand("git --exec-path");
   if (exec_path.exit_code != 0) throw std::runtime_error("git --exec-path: " + exec_path.output);
@@ -279,31 +119,7 @@ GitHttpServer::GitHttpServer(Options options) : options_(std::move(options)) {
   }
 
   if (!options_.tls_cert_pem.empty()) {
-    tls_ = std::make_unique<Tls>();
-    tls_->ctx = SSL_CTX_new(TLS_server_method());
-    BIO* cert_bio = BIO_new_mem_buf(options_.tls_cert_pem.data(),
-                                    static_cast<int>(options_.tls_cert_pem.size()));
-    bool ok = tls_->ctx != nullptr && cert_bio != nullptr;
-    for (bool first = true; ok; first = false) {
-      X509* cert = PEM_read_bio_X509(cert_bio, nullptr, nullptr, nullptr);
-      if (cert == nullptr) {
-        ok = !first;
-        ERR_clear_error();
-        break;
-      }
-      ok = first ? SSL_CTX_use_certificate(tls_->ctx, cert) == 1
-                 : SSL_CTX_add1_chain_cert(tls_->ctx, cert) == 1;
-      X509_free(cert);
-    }
-    BIO_free(cert_bio);
-    BIO* key_bio =
-        BIO_new_mem_buf(options_.tls_key_pem.data(), static_cast<int>(options_.tls_key_pem.size()));
-    EVP_PKEY* key =
-        key_bio != nullptr ? PEM_read_bio_PrivateKey(key_bio, nullptr, nullptr, nullptr) : nullptr;
-    ok = ok && key != nullptr && SSL_CTX_use_PrivateKey(tls_->ctx, key) == 1;
-    EVP_PKEY_free(key);
-    BIO_free(key_bio);
-    if (!ok) throw std::runtime_error("GitHttpServer TLS set-up failed: " + OpenSslErrors());
+    tls_ = ServerTls::FromPem("GitHttpServer", options_.tls_cert_pem, options_.tls_key_pem);
   }
 
   listen_fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -378,8 +194,8 @@ void GitHttpServer::Serve(int fd) {
   sigaddset(&pipe_set, SIGPIPE);
   pthread_sigmask(SIG_BLOCK, &pipe_set, nullptr);
   {
-    Connection conn(fd, tls_ != nullptr ? tls_->ctx : nullptr);
-    Request req;
+    HttpConnection conn(fd, tls_.get());
+    IncomingRequest req;
     if (conn.Handshake() && conn.ReadRequest(&req)) {
       ++requests_;
       const Fault fault = fault_;

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
+#include "tests/support/http_connection.h"
 
 namespace flotilla::testing {
 
@@ -59,15 +60,12 @@ class GitHttpServer {
   int requests() const { return requests_; }
 
  private:
-  struct Tls;
-  class Connection;
-
   void AcceptLoop();
   void Serve(int fd);
 
   const Options options_;
   std::string backend_path_;  // git-http-backend
-  std::unique_ptr<Tls> tls_;
+  std::unique_ptr<ServerTls> tls_;
   int listen_fd_ = -1;
   int stop_pipe_[2] = {-1, -1};  // readable once the server stops
   int port_ = 0;

@@ -10,44 +10,14 @@
 #include <stdexcept>
 #include <utility>
 
-#include "absl/strings/ascii.h"
-#include "absl/strings/match.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 
 namespace flotilla::testing {
-namespace {
-
-const char* Reason(int status) {
-  switch (status) {
-    case 200:
-      return "OK";
-    case 401:
-      return "Unauthorized";
-    case 403:
-      return "Forbidden";
-    case 404:
-      return "Not Found";
-    case 500:
-      return "Internal Server Error";
-    default:
-      return "Status";
+StaticHttpServer::StaticHttpServer(Options options) : options_(std::move(options)) {
+  if (!options_.tls_cert_pem.empty()) {
+    tls_ = ServerTls::FromPem("StaticHttpServer", options_.tls_cert_pem, options_.tls_key_pem);
   }
-}
-
-bool WriteAll(int fd, const std::string& data) {
-  size_t done = 0;
-  while (done < data.size()) {
-    ssize_t n = send(fd, data.data() + done, data.size() - done, MSG_NOSIGNAL);
-    if (n <= 0) return false;
-    done += static_cast<size_t>(n);
-  }
-  return true;
-}
-
-}  // namespace
-
-StaticHttpServer::StaticHttpServer() {
   if (pipe(stop_pipe_) != 0) throw std::runtime_error("pipe failed");
   listen_fd_ = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
@@ -89,12 +59,18 @@ void StaticHttpServer::Serve(const std::string& path, std::string body, int stat
 }
 
 std::string StaticHttpServer::Url(const std::string& path) const {
-  return absl::StrCat("http://127.0.0.1:", port_, path);
+  return absl::StrCat(tls_ != nullptr ? "https" : "http", "://127.0.0.1:", port_, path);
 }
 
 std::string StaticHttpServer::last_authorization() {
   absl::MutexLock lock(&mu_);
   return last_authorization_;
+}
+
+std::string StaticHttpServer::authorization_for(const std::string& path) {
+  absl::MutexLock lock(&mu_);
+  auto it = authorizations_.find(path);
+  return it == authorizations_.end() ? "" : it->second;
 }
 
 void StaticHttpServer::AcceptLoop() {
@@ -115,43 +91,41 @@ void StaticHttpServer::AcceptLoop() {
 }
 
 void StaticHttpServer::Handle(int fd) {
-  std::string request;
-  char buf[4096];
-  while (request.find("\r\n\r\n") == std::string::npos && request.size() < (1 << 16)) {
-    pollfd fds[2] = {{fd, POLLIN, 0}, {stop_pipe_[0], POLLIN, 0}};
-    if (poll(fds, 2, 10000) <= 0 || fds[1].revents != 0) break;
-    ssize_t n = recv(fd, buf, sizeof(buf), 0);
-    if (n <= 0) break;
-    request.append(buf, static_cast<size_t>(n));
-  }
-  ++requests_;
-  std::vector<std::string> lines = absl::StrSplit(request, "\r\n");
-  std::string path;
-  if (!lines.empty()) {
-    std::vector<std::string> words = absl::StrSplit(lines[0], ' ');
-    if (words.size() >= 2) path = words[1].substr(0, words[1].find('?'));
-  }
-  std::string authorization;
-  for (const std::string& line : lines) {
-    if (absl::StartsWithIgnoreCase(line, "authorization:")) {
-      authorization = std::string(absl::StripAsciiWhitespace(line.substr(14)));
-    }
-  }
-  Response response{404, "not found\n"};
+  // The connection (its TLS close_notify included) ends before the fd is
+  // closed: once closed, the number can belong to the next connection.
   {
-    absl::MutexLock lock(&mu_);
-    last_authorization_ = authorization;
-    auto it = responses_.find(path);
-    if (it != responses_.end()) response = it->second;
-  }
-  if (hang_) {
-    pollfd stop{stop_pipe_[0], POLLIN, 0};
-    while (poll(&stop, 1, -1) <= 0) {
+    HttpConnection conn(fd, tls_.get());
+    IncomingRequest req;
+    if (conn.Handshake() && conn.ReadRequest(&req)) {
+      ++requests_;
+      const std::string authorization = req.Header("authorization");
+      Response response{404, "not found\n"};
+      {
+        absl::MutexLock lock(&mu_);
+        last_authorization_ = authorization;
+        authorizations_[req.path] = authorization;
+        auto it = responses_.find(req.path);
+        if (it != responses_.end()) response = it->second;
+      }
+      std::string extra_headers;
+      if (!options_.username.empty() || !options_.password.empty()) {
+        const std::string expected = absl::StrCat(
+            "Basic ", absl::Base64Escape(absl::StrCat(options_.username, ":", options_.password)));
+        if (authorization != expected) {
+          response = Response{401, "unauthorized\n"};
+          extra_headers = "WWW-Authenticate: Basic realm=\"test\"\r\n";
+        }
+      }
+      if (hang_) {
+        pollfd stop{stop_pipe_[0], POLLIN, 0};
+        while (poll(&stop, 1, -1) <= 0) {
+        }
+      } else {
+        conn.WriteAll(absl::StrCat("HTTP/1.1 ", response.status, " ", HttpReason(response.status),
+                                   "\r\n", extra_headers, "Content-Length: ", response.body.size(),
+                                   "\r\nConnection: close\r\n\r\n", response.body));
+      }
     }
-  } else {
-    WriteAll(fd, absl::StrCat("HTTP/1.1 ", response.status, " ", Reason(response.status),
-                              "\r\nContent-Length: ", response.body.size(),
-                              "\r\nConnection: close\r\n\r\n", response.body));
   }
   absl::MutexLock lock(&mu_);
   open_fds_.erase(std::remove(open_fds_.begin(), open_fds_.end(), fd), open_fds_.end());

@@ -1,24 +1,39 @@
 // A tiny HTTP/1.1 server for tests that fetch files: fixed bodies by path on
-// 127.0.0.1:<free port>, with a status per path and a "never answer" fault.
+// 127.0.0.1:<free port>, with a status per path and a "never answer" fault,
+// optionally over TLS and behind Basic auth.
 //
-// Plain sockets (as GitHttpServer) so that faults control every byte. Every
+// Plain sockets (tests/support/http_connection.h, as GitHttpServer) so that
+// faults control every byte. Every
 // connection gets its own thread and one response ("Connection: close"); the
 // destructor shuts down open connections and joins everything.
 #pragma once
 
 #include <atomic>
 #include <map>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
+#include "tests/support/http_connection.h"
 
 namespace flotilla::testing {
 
 class StaticHttpServer {
  public:
-  StaticHttpServer();
+  struct Options {
+    // Serve HTTPS with this certificate (chain, leaf first) and key, PEM.
+    std::string tls_cert_pem;
+    std::string tls_key_pem;
+    // When set, every request needs `Authorization: Basic` with exactly these;
+    // otherwise 401 with `WWW-Authenticate: Basic`.
+    std::string username;
+    std::string password;
+  };
+
+  StaticHttpServer() : StaticHttpServer(Options()) {}
+  explicit StaticHttpServer(Options options);
   ~StaticHttpServer();
   StaticHttpServer(const StaticHttpServer&) = delete;
   StaticHttpServer& operator=(const StaticHttpServer&) = delete;
@@ -30,11 +45,13 @@ class StaticHttpServer {
   void SetHang(bool hang) { hang_ = hang; }
 
   int port() const { return port_; }
-  // http://127.0.0.1:<port><path>
+  // http(s)://127.0.0.1:<port><path>
   std::string Url(const std::string& path) const;
-  // Requests read so far, and the Authorization header of the last one.
+  // Requests read so far, and the Authorization header of the last one (of
+  // the last one for `path`; "" when none was sent or `path` was never asked).
   int requests() const { return requests_; }
   std::string last_authorization();
+  std::string authorization_for(const std::string& path);
 
  private:
   struct Response {
@@ -44,6 +61,8 @@ class StaticHttpServer {
   void AcceptLoop();
   void Handle(int fd);
 
+  const Options options_;
+  std::unique_ptr<ServerTls> tls_;
   int listen_fd_ = -1;
   int stop_pipe_[2] = {-1, -1};
   int port_ = 0;
@@ -54,6 +73,7 @@ class StaticHttpServer {
   absl::Mutex mu_;
   std::map<std::string, Response> responses_ ABSL_GUARDED_BY(mu_);
   std::string last_authorization_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, std::string> authorizations_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<int> open_fds_ ABSL_GUARDED_BY(mu_);
   std::vector<std::thread> threads_ ABSL_GUARDED_BY(mu_);

@@ -1,0 +1,199 @@
+#include "tests/support/http_connection.h"
+
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <stdexcept>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
+
+namespace flotilla::testing {
+namespace {
+
+constexpr size_t kMaxHeaderBytes = size_t{64} * 1024;
+
+std::string OpenSslErrors() {
+  std::string out;
+  while (const unsigned long err = ERR_get_error()) {
+    char buf[256];
+    ERR_error_string_n(err, buf, sizeof(buf));
+    out += buf;
+    out += "; ";
+  }
+  return out;
+}
+
+}  // namespace
+
+std::unique_ptr<ServerTls> ServerTls::FromPem(const std::string& who, const std::string& cert_pem,
+                                              const std::string& key_pem) {
+  std::unique_ptr<ServerTls> tls(new ServerTls());
+  tls->ctx_ = SSL_CTX_new(TLS_server_method());
+  BIO* cert_bio = BIO_new_mem_buf(cert_pem.data(), static_cast<int>(cert_pem.size()));
+  bool ok = tls->ctx_ != nullptr && cert_bio != nullptr;
+  for (bool first = true; ok; first = false) {
+    X509* cert = PEM_read_bio_X509(cert_bio, nullptr, nullptr, nullptr);
+    if (cert == nullptr) {
+      ok = !first;
+      ERR_clear_error();
+      break;
+    }
+    ok = first ? SSL_CTX_use_certificate(tls->ctx_, cert) == 1
+               : SSL_CTX_add1_chain_cert(tls->ctx_, cert) == 1;
+    X509_free(cert);
+  }
+  BIO_free(cert_bio);
+  BIO* key_bio = BIO_new_mem_buf(key_pem.data(), static_cast<int>(key_pem.size()));
+  EVP_PKEY* key =
+      key_bio != nullptr ? PEM_read_bio_PrivateKey(key_bio, nullptr, nullptr, nullptr) : nullptr;
+  ok = ok && key != nullptr && SSL_CTX_use_PrivateKey(tls->ctx_, key) == 1;
+  EVP_PKEY_free(key);
+  BIO_free(key_bio);
+  if (!ok) throw std::runtime_error(who + " TLS set-up failed: " + OpenSslErrors());
+  return tls;
+}
+
+ServerTls::~ServerTls() { SSL_CTX_free(ctx_); }
+
+HttpConnection::HttpConnection(int fd, const ServerTls* tls) : fd_(fd) {
+  if (tls != nullptr) {
+    ssl_ = SSL_new(tls->ctx());
+    SSL_set_fd(ssl_, fd);
+  }
+}
+
+HttpConnection::~HttpConnection() {
+  if (ssl_ != nullptr) {
+    if (handshaken_) SSL_shutdown(ssl_);
+    SSL_free(ssl_);
+  }
+  ERR_clear_error();
+}
+
+bool HttpConnection::Handshake() {
+  if (ssl_ == nullptr) return true;
+  handshaken_ = SSL_accept(ssl_) == 1;
+  if (!handshaken_) ERR_clear_error();
+  return handshaken_;
+}
+
+size_t HttpConnection::Read(char* buf, size_t n) {
+  if (ssl_ != nullptr) {
+    const int r = SSL_read(ssl_, buf, static_cast<int>(n));
+    return r > 0 ? static_cast<size_t>(r) : 0;
+  }
+  for (;;) {
+    const ssize_t r = recv(fd_, buf, n, 0);
+    if (r < 0 && errno == EINTR) continue;
+    return r > 0 ? static_cast<size_t>(r) : 0;
+  }
+}
+
+bool HttpConnection::WriteAll(std::string_view data) {
+  while (!data.empty()) {
+    size_t n = 0;
+    if (ssl_ != nullptr) {
+      const int r = SSL_write(ssl_, data.data(), static_cast<int>(data.size()));
+      if (r <= 0) return false;
+      n = static_cast<size_t>(r);
+    } else {
+      const ssize_t r = send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
+      if (r < 0 && errno == EINTR) continue;
+      if (r <= 0) return false;
+      n = static_cast<size_t>(r);
+    }
+    data.remove_prefix(n);
+  }
+  return true;
+}
+
+bool HttpConnection::ReadRequest(IncomingRequest* req) {
+  size_t header_end;
+  while ((header_end = buffer_.find("\r\n\r\n")) == std::string::npos) {
+    if (buffer_.size() > kMaxHeaderBytes || !Fill()) return false;
+  }
+  const std::string head = buffer_.substr(0, header_end);
+  buffer_.erase(0, header_end + 4);
+  std::vector<std::string> lines = absl::StrSplit(head, "\r\n");
+  std::vector<std::string> request_line = absl::StrSplit(lines[0], ' ');
+  if (request_line.size() != 3) return false;
+  req->method = request_line[0];
+  const std::string& target = request_line[1];
+  const size_t q = target.find('?');
+  req->path = target.substr(0, q);
+  req->query = q == std::string::npos ? "" : target.substr(q + 1);
+  for (size_t i = 1; i < lines.size(); ++i) {
+    const size_t colon = lines[i].find(':');
+    if (colon == std::string::npos) return false;
+    req->headers[absl::AsciiStrToLower(lines[i].substr(0, colon))] =
+        std::string(absl::StripAsciiWhitespace(absl::string_view(lines[i]).substr(colon + 1)));
+  }
+  if (absl::EqualsIgnoreCase(req->Header("expect"), "100-continue") &&
+      !WriteAll("HTTP/1.1 100 Continue\r\n\r\n")) {
+    return false;
+  }
+  if (absl::EqualsIgnoreCase(req->Header("transfer-encoding"), "chunked")) {
+    for (;;) {
+      size_t line_end;
+      while ((line_end = buffer_.find("\r\n")) == std::string::npos) {
+        if (!Fill()) return false;
+      }
+      size_t chunk = 0;
+      const std::string size_field = buffer_.substr(0, buffer_.find_first_of(";\r"));
+      if (!absl::SimpleHexAtoi(size_field, &chunk)) return false;
+      buffer_.erase(0, line_end + 2);
+      while (buffer_.size() < chunk + 2) {
+        if (!Fill()) return false;
+      }
+      req->body.append(buffer_, 0, chunk);
+      buffer_.erase(0, chunk + 2);
+      if (chunk == 0) return true;  // (no trailers from git clients)
+    }
+  }
+  size_t length = 0;
+  if (!req->Header("content-length").empty() &&
+      !absl::SimpleAtoi(req->Header("content-length"), &length)) {
+    return false;
+  }
+  while (buffer_.size() < length) {
+    if (!Fill()) return false;
+  }
+  req->body = buffer_.substr(0, length);
+  buffer_.erase(0, length);
+  return true;
+}
+
+bool HttpConnection::Fill() {
+  char buf[16384];
+  const size_t n = Read(buf, sizeof(buf));
+  if (n == 0) return false;
+  buffer_.append(buf, n);
+  return true;
+}
+
+const char* HttpReason(int status) {
+  switch (status) {
+    case 200:
+      return "OK";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 500:
+      return "Internal Server Error";
+    default:
+      return "Status";
+  }
+}
+
+}  // namespace flotilla::testing
