@@ -173,9 +173,16 @@ int RunRender(CommandContext& ctx) {
   input.options = decision.options;
   // A chart from a URL or a chart repository is downloaded into the bundle
   // (.chart/<sha>/), as Fleet does when it builds the bundle.
-  if (auto st = common::helm::AddRemoteChartToBundle(input.files, input.options, *chart_source);
-      !st.ok()) {
-    ctx.err() << "error: bundle " << bundle.name << ": " << st.message() << "\n";
+  // So is every dependency of a chart directory missing from its charts/
+  // (Fleet's `helm dependency update`).
+  absl::Status fetched =
+      common::helm::AddRemoteChartToBundle(input.files, input.options, *chart_source);
+  if (fetched.ok()) {
+    fetched =
+        common::helm::AddMissingDependenciesToBundle(input.files, input.options, *chart_source);
+  }
+  if (!fetched.ok()) {
+    ctx.err() << "error: bundle " << bundle.name << ": " << fetched.message() << "\n";
     return kExitServerError;
   }
   if (auto tool = ctx.args().Value("kustomize")) input.kustomize.binary = *tool;

@@ -7,6 +7,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "common/helm/archive.h"
@@ -258,6 +259,32 @@ absl::StatusOr<Chart> LoadChart(const std::map<std::string, std::string>& files,
     }
   }
   return Load(FilesUnder(files, d), d, 0, ctx, false);
+}
+
+std::vector<Json> MissingDependencies(const Chart& chart) {
+  std::vector<Json> missing;
+  if (!chart.metadata.contains("dependencies") || !chart.metadata["dependencies"].is_array()) {
+    return missing;
+  }
+  for (const Json& d : chart.metadata["dependencies"]) {
+    if (!d.is_object() || !d.contains("name") || !d["name"].is_string()) continue;
+    const std::string name = d["name"].get<std::string>();
+    bool found = false;
+    for (const Chart& sub : chart.subcharts) found = found || sub.name == name;
+    if (!found) missing.push_back(d);
+  }
+  return missing;
+}
+
+absl::Status CheckDependencies(const Chart& chart) {
+  std::vector<std::string> names;
+  for (const Json& d : MissingDependencies(chart)) names.push_back(d["name"].get<std::string>());
+  if (names.empty()) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(
+      "chart \"", chart.name,
+      "\": found in Chart.yaml, but missing in charts/ directory: ", absl::StrJoin(names, ", "),
+      " (commit them under charts/; unless helm.disableDependencyUpdate is set, the manager "
+      "fetches missing dependencies from their repository)"));
 }
 
 }  // namespace flotilla::common::helm

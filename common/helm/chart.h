@@ -54,6 +54,17 @@ struct Chart {
 absl::StatusOr<Chart> LoadChart(const std::map<std::string, std::string>& files,
                                 absl::string_view dir, const ArchiveLimits& limits = {});
 
+// Helm's action.CheckDependencies, which `helm template` and install run on
+// the chart they are given: every Chart.yaml dependency needs a subchart of
+// that name (not alias) in charts/, whether enabled or not. InvalidArgument
+// listing the missing names otherwise.
+absl::Status CheckDependencies(const Chart& chart);
+
+// The Chart.yaml dependencies with no subchart of their name: what Fleet's
+// dependency update (internal/helmupdater) downloads. Each is the
+// dependency's entry as written (name, version, repository...).
+std::vector<Json> MissingDependencies(const Chart& chart);
+
 // .helmignore rules (Helm's pkg/ignore): one glob per line, `#` comments,
 // `!` negates, a trailing `/` matches directories only, a pattern without
 // `/` matches the base name of any path component, with `/` the whole

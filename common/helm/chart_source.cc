@@ -16,6 +16,7 @@
 #include "common/fs.h"
 #include "common/hash.h"
 #include "common/helm/archive.h"
+#include "common/helm/chart.h"
 #include "common/status_macros.h"
 #include "common/template/semver.h"
 #include "re2/re2.h"
@@ -374,10 +375,9 @@ absl::StatusOr<bool> SendCredentialsTo(const ChartSourceOptions& options, absl::
   // Checked as given, so that an error shows the operator's own pattern.
   const RE2 given(options.credentials_url_regex, quiet);
   if (!given.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat("helmRepoURLRegex \"",
-                                                   options.credentials_url_regex,
-                                                   "\" is not a valid regular expression: ",
-                                                   given.error()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("helmRepoURLRegex \"", options.credentials_url_regex,
+                     "\" is not a valid regular expression: ", given.error()));
   }
   // Anchored at the start, the whole pattern grouped so that an alternation
   // cannot escape the anchor (Fleet's shouldAddAuthToRequest).
@@ -412,6 +412,122 @@ absl::Status AddRemoteChartToBundle(std::map<std::string, std::string>& files, J
   helm["chart"] = path;
   helm.erase("repo");
   helm.erase("version");
+  return absl::OkStatus();
+}
+
+namespace {
+
+// `base`/`rel` with "." and ".." resolved; nullopt when it leaves the root.
+std::optional<std::string> JoinInside(absl::string_view base, absl::string_view rel) {
+  std::vector<std::string> parts;
+  for (absl::string_view p : absl::StrSplit(base, '/', absl::SkipEmpty())) parts.emplace_back(p);
+  for (absl::string_view p : absl::StrSplit(rel, '/', absl::SkipEmpty())) {
+    if (p == ".") continue;
+    if (p == "..") {
+      if (parts.empty()) return std::nullopt;
+      parts.pop_back();
+      continue;
+    }
+    parts.emplace_back(p);
+  }
+  return absl::StrJoin(parts, "/");
+}
+
+std::string Under(absl::string_view dir, absl::string_view rel) {
+  return dir.empty() ? std::string(rel) : absl::StrCat(dir, "/", rel);
+}
+
+absl::Status AddDependency(std::map<std::string, std::string>& files, const std::string& chart_dir,
+                           const Json& dep, const ChartSourceOptions& source) {
+  const std::string name = HelmString(dep, "name");
+  const std::string repository = HelmString(dep, "repository");
+  const std::string version = HelmString(dep, "version");
+  const std::string what = absl::StrCat("dependency \"", name, "\"");
+  if (repository.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, " is missing from charts/ and has no repository to fetch it from"));
+  }
+  if (absl::StartsWith(repository, "@") || absl::StartsWith(repository, "alias:")) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        what, ": repository \"", repository,
+        "\" names a repository of a local Helm configuration, which the manager does not have; "
+        "use the repository's URL"));
+  }
+  if (absl::StartsWith(repository, "file://")) {
+    const absl::string_view rel = absl::string_view(repository).substr(7);
+    std::optional<std::string> from = JoinInside(chart_dir, rel);
+    if (!from || absl::StartsWith(rel, "/")) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          what, ": repository \"", repository,
+          "\" is outside the bundle (only the bundle's own files are read); commit the chart "
+          "under charts/ or inside the bundle"));
+    }
+    if (files.count(Under(*from, "Chart.yaml")) == 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(what, ": repository \"", repository, "\" has no Chart.yaml in the bundle"));
+    }
+    const std::string prefix = from->empty() ? "" : *from + "/";
+    if (absl::StartsWith(chart_dir + "/", prefix)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          what, ": repository \"", repository, "\" is the chart itself or a directory above it"));
+    }
+    const std::string target = Under(chart_dir, absl::StrCat("charts/", name));
+    std::vector<std::pair<std::string, std::string>> copies;
+    for (const auto& [path, content] : files) {
+      if (!absl::StartsWith(path, prefix)) continue;
+      copies.emplace_back(absl::StrCat(target, "/", path.substr(prefix.size())), content);
+    }
+    for (auto& [path, content] : copies) files[path] = std::move(content);
+    return absl::OkStatus();
+  }
+  Json helm = {{"repo", repository}, {"chart", name}, {"version", version}};
+  absl::StatusOr<ResolvedChart> chart = FetchChart(helm, source);
+  if (!chart.ok()) {
+    return absl::Status(chart.status().code(), absl::StrCat(what, ": ", chart.status().message()));
+  }
+  files[Under(chart_dir, absl::StrCat("charts/", chart->file_name))] = std::move(chart->archive);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+// The chart directory whose dependencies Fleet would update, and the chart
+// loaded from it; nullopt when there is none.
+std::optional<std::pair<std::string, Chart>> DependencyUpdateChart(
+    const std::map<std::string, std::string>& files, const Json& options) {
+  if (!options.is_object() || !options.contains("helm") || !options["helm"].is_object()) {
+    return std::nullopt;
+  }
+  const Json& helm = options["helm"];
+  if (helm.value("disableDependencyUpdate", Json(false)) == Json(true)) return std::nullopt;
+  std::string dir = HelmString(helm, "chart");
+  while (absl::StartsWith(dir, "./")) dir.erase(0, 2);
+  while (!dir.empty() && dir.back() == '/') dir.pop_back();
+  if (dir == ".") dir.clear();
+  if (files.count(Under(dir, "Chart.yaml")) == 0) return std::nullopt;  // not a chart directory
+  absl::StatusOr<Chart> chart = LoadChart(files, dir);
+  // A chart that does not load fails when it is rendered, with that error.
+  if (!chart.ok()) return std::nullopt;
+  return std::make_pair(dir, *std::move(chart));
+}
+
+bool NeedsDependencyUpdate(const std::map<std::string, std::string>& files, const Json& options) {
+  auto chart = DependencyUpdateChart(files, options);
+  return chart && !MissingDependencies(chart->second).empty();
+}
+
+absl::Status AddMissingDependenciesToBundle(std::map<std::string, std::string>& files,
+                                            const Json& options, const ChartSourceOptions& source) {
+  auto chart = DependencyUpdateChart(files, options);
+  if (!chart) return absl::OkStatus();
+  const std::string& dir = chart->first;
+  for (const Json& dep : MissingDependencies(chart->second)) {
+    absl::Status st = AddDependency(files, dir, dep, source);
+    if (!st.ok()) {
+      return absl::Status(st.code(), absl::StrCat("helm chart ", dir.empty() ? "." : dir,
+                                                  ": dependency update: ", st.message()));
+    }
+  }
   return absl::OkStatus();
 }
 

@@ -126,4 +126,24 @@ absl::StatusOr<ChartMirror> ParseChartMirror(absl::string_view flag);
 absl::Status AddRemoteChartToBundle(std::map<std::string, std::string>& files, Json& options,
                                     const ChartSourceOptions& source);
 
+// Fleet's dependency update (internal/helmupdater: `helm dependency update`
+// when a Chart.yaml dependency is missing from charts/), for the bundle's
+// chart directory (options.helm.chart, else the root; packed charts and
+// `helm.disableDependencyUpdate: true` are left alone). Each missing
+// dependency is taken from its `repository`:
+//   http(s)://...   a chart repository: index.yaml, `version` as a
+//                   constraint (FetchChart), saved as
+//                   `<chart>/charts/<archive>.tgz`
+//   file://PATH     a chart directory in the bundle, relative to the chart,
+//                   copied to `<chart>/charts/<name>/`
+// Errors name the dependency: InvalidArgument for a dependency without a
+// repository, a Helm repository alias ("@name", "alias:name") that only a
+// local Helm configuration knows, or a file:// path outside the bundle or
+// without a Chart.yaml; FetchChart's errors otherwise. NeedsDependencyUpdate
+// says whether there is anything to fetch (so credentials are looked up only
+// then).
+bool NeedsDependencyUpdate(const std::map<std::string, std::string>& files, const Json& options);
+absl::Status AddMissingDependenciesToBundle(std::map<std::string, std::string>& files,
+                                            const Json& options, const ChartSourceOptions& source);
+
 }  // namespace flotilla::common::helm

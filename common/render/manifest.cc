@@ -176,6 +176,7 @@ std::optional<std::string> ChartDir(const RenderInput& input) {
 absl::StatusOr<std::vector<Json>> RenderChartObjects(const RenderInput& input,
                                                      const std::string& dir) {
   ASSIGN_OR_RETURN(helm::Chart chart, helm::LoadChart(input.files, dir));
+  RETURN_IF_ERROR(helm::CheckDependencies(chart));
   helm::RenderOptions options;
   options.release_name = HelmString(input.options, "releaseName");
   if (options.release_name.empty()) options.release_name = HelmReleaseName(input.bundle_name);

@@ -315,16 +315,27 @@ absl::Status FleetController::AddRemoteCharts(const common::GitRepoSpec& spec, S
   };
   for (auto& c : sb.spec.target_customizations) {
     Json merged = common::MergeOptions(original_root, c.options);
-    if (!remote(merged)) continue;
-    ASSIGN_OR_RETURN(const common::helm::ChartSourceOptions* chart_source, source_options());
-    RETURN_IF_ERROR(common::helm::AddRemoteChartToBundle(sb.files, merged, *chart_source));
-    c.options["helm"]["chart"] = merged["helm"]["chart"];
-    c.options["helm"].erase("repo");
-    c.options["helm"].erase("version");
+    if (remote(merged)) {
+      ASSIGN_OR_RETURN(const common::helm::ChartSourceOptions* chart_source, source_options());
+      RETURN_IF_ERROR(common::helm::AddRemoteChartToBundle(sb.files, merged, *chart_source));
+      c.options["helm"]["chart"] = merged["helm"]["chart"];
+      c.options["helm"].erase("repo");
+      c.options["helm"].erase("version");
+    } else if (common::helm::NeedsDependencyUpdate(sb.files, merged)) {
+      ASSIGN_OR_RETURN(const common::helm::ChartSourceOptions* chart_source, source_options());
+      RETURN_IF_ERROR(
+          common::helm::AddMissingDependenciesToBundle(sb.files, merged, *chart_source));
+    }
   }
   if (remote(sb.spec.options)) {
     ASSIGN_OR_RETURN(const common::helm::ChartSourceOptions* chart_source, source_options());
     RETURN_IF_ERROR(common::helm::AddRemoteChartToBundle(sb.files, sb.spec.options, *chart_source));
+  } else if (common::helm::NeedsDependencyUpdate(sb.files, sb.spec.options)) {
+    // Fleet runs `helm dependency update` on a chart directory whose
+    // dependencies are not all in charts/ (internal/helmupdater).
+    ASSIGN_OR_RETURN(const common::helm::ChartSourceOptions* chart_source, source_options());
+    RETURN_IF_ERROR(
+        common::helm::AddMissingDependenciesToBundle(sb.files, sb.spec.options, *chart_source));
   }
   return absl::OkStatus();
 }

@@ -6,6 +6,7 @@
 
 #include <catch2/catch.hpp>
 #include <string>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -455,6 +456,118 @@ TEST_CASE("a remote chart added to the bundle renders like a chart in the bundle
   absl::Status st = AddRemoteChartToBundle(files, gone, {});
   CHECK(st.code() == absl::StatusCode::kNotFound);
   CHECK(st.message() == absl::StrCat("helm chart: ", server.Url("/gone.tgz"), ": HTTP status 404"));
+}
+
+// A bundle whose chart "app" depends on "web" (from a chart repository) and
+// on "lib" (file://../lib, a chart elsewhere in the bundle), with neither in
+// charts/: Fleet's dependency update fetches both before rendering.
+RenderInput AppWithDependencies(const std::string& repo_url) {
+  RenderInput input;
+  input.bundle_name = "app";
+  input.files["app/Chart.yaml"] = absl::StrCat(
+      "apiVersion: v2\nname: app\nversion: 0.1.0\ndependencies:\n"
+      "- name: web\n  version: ^1.0.0\n  repository: ",
+      repo_url, "\n- name: lib\n  version: 0.1.0\n  repository: file://../lib\n");
+  input.files["app/templates/cm.yaml"] =
+      "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\n";
+  input.files["lib/Chart.yaml"] = "apiVersion: v2\nname: lib\nversion: 0.1.0\n";
+  input.files["lib/templates/cm.yaml"] =
+      "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: lib\n";
+  input.options = {{"helm", {{"chart", "app"}}}};
+  return input;
+}
+
+std::vector<std::string> Names(const RenderedManifest& rendered) {
+  std::vector<std::string> names;
+  for (const Json& o : rendered.objects) names.push_back(o["metadata"]["name"]);
+  return names;
+}
+
+TEST_CASE("missing chart dependencies are fetched from their repository or the bundle",
+          "[chart-source]") {
+  TempDir dir;
+  StaticHttpServer server;
+  server.Serve("/repo/index.yaml",
+               "apiVersion: v1\nentries:\n  web:\n  - version: 1.2.0\n    urls: [web-1.2.0.tgz]\n"
+               "  - version: 2.0.0\n    urls: [web-2.0.0.tgz]\n");
+  server.Serve("/repo/web-1.2.0.tgz", WebChartTgz(dir));
+  RenderInput input = AppWithDependencies(server.Url("/repo"));
+  CHECK(NeedsDependencyUpdate(input.files, input.options));
+
+  // Without the update, rendering fails as `helm template` does.
+  auto unfetched = RenderBundle(input);
+  CHECK(unfetched.status().code() == absl::StatusCode::kInvalidArgument);
+  CHECK(absl::StrContains(unfetched.status().message(),
+                          "chart \"app\": found in Chart.yaml, but missing in charts/ directory: "
+                          "web, lib"));
+
+  REQUIRE(AddMissingDependenciesToBundle(input.files, input.options, {}).ok());
+  CHECK(input.files.count("app/charts/web-1.2.0.tgz") == 1);  // ^1.0.0 picked 1.2.0
+  CHECK(input.files.at("app/charts/lib/Chart.yaml") == input.files.at("lib/Chart.yaml"));
+  CHECK_FALSE(NeedsDependencyUpdate(input.files, input.options));
+  auto rendered = RenderBundle(input);
+  INFO(rendered.status().ToString());
+  REQUIRE(rendered.ok());
+  // Helm's order for objects of one kind: by template path, subcharts first.
+  CHECK(Names(*rendered) == std::vector<std::string>{"lib", "web", "app"});
+
+  // Nothing missing: nothing fetched.
+  const int requests = server.requests();
+  REQUIRE(AddMissingDependenciesToBundle(input.files, input.options, {}).ok());
+  CHECK(server.requests() == requests);
+}
+
+TEST_CASE("disableDependencyUpdate leaves missing dependencies missing", "[chart-source]") {
+  StaticHttpServer server;
+  RenderInput input = AppWithDependencies(server.Url("/repo"));
+  input.options["helm"]["disableDependencyUpdate"] = true;
+  CHECK_FALSE(NeedsDependencyUpdate(input.files, input.options));
+  REQUIRE(AddMissingDependenciesToBundle(input.files, input.options, {}).ok());
+  CHECK(server.requests() == 0);
+  auto rendered = RenderBundle(input);
+  CHECK(rendered.status().message() ==
+        "chart \"app\": found in Chart.yaml, but missing in charts/ directory: "
+        "web, lib (commit them under charts/; unless helm.disableDependencyUpdate is set, the "
+        "manager fetches missing dependencies from their repository)");
+}
+
+TEST_CASE("a dependency that cannot be fetched is an error naming it", "[chart-source]") {
+  StaticHttpServer server;
+  auto error_for = [&](const std::string& dependency) {
+    std::map<std::string, std::string> files = {
+        {"Chart.yaml",
+         absl::StrCat("apiVersion: v2\nname: app\nversion: 0.1.0\ndependencies:\n", dependency)},
+        {"other/Chart.yaml", "apiVersion: v2\nname: other\nversion: 0.1.0\n"}};
+    const Json options = {{"helm", Json::object()}};
+    absl::Status st = AddMissingDependenciesToBundle(files, options, {});
+    REQUIRE_FALSE(st.ok());
+    return std::string(st.message());
+  };
+  CHECK(error_for("- name: web\n  version: 1.0.0\n") ==
+        "helm chart .: dependency update: dependency \"web\" is missing from charts/ and has no "
+        "repository to fetch it from");
+  CHECK(error_for("- name: web\n  repository: '@stable'\n") ==
+        "helm chart .: dependency update: dependency \"web\": repository \"@stable\" names a "
+        "repository of a local Helm configuration, which the manager does not have; use the "
+        "repository's URL");
+  CHECK(error_for("- name: lib\n  repository: file://../lib\n") ==
+        "helm chart .: dependency update: dependency \"lib\": repository \"file://../lib\" is "
+        "outside the bundle (only the bundle's own files are read); commit the chart under "
+        "charts/ or inside the bundle");
+  CHECK(error_for("- name: lib\n  repository: file://lib\n") ==
+        "helm chart .: dependency update: dependency \"lib\": repository \"file://lib\" has no "
+        "Chart.yaml in the bundle");
+  CHECK(error_for("- name: self\n  repository: file://.\n") ==
+        "helm chart .: dependency update: dependency \"self\": repository \"file://.\" is the "
+        "chart itself or a directory above it");
+  CHECK(error_for(absl::StrCat("- name: web\n  version: 9.x\n  repository: ", server.Url("/none"),
+                               "\n")) ==
+        absl::StrCat("helm chart .: dependency update: dependency \"web\": ",
+                     server.Url("/none/index.yaml"), ": HTTP status 404"));
+  CHECK(absl::StartsWith(error_for("- name: web\n  repository: oci://registry.example/charts\n"),
+                         "helm chart .: dependency update: dependency \"web\": chart "
+                         "oci://registry.example/charts: OCI registries (oci://) are not "
+                         "supported yet"));
 }
 
 }  // namespace

@@ -1364,6 +1364,23 @@ TEST_CASE("dependsOn holds a bundle on a cluster until its dependency is ready t
   CHECK(f.TakeNotifications() == std::vector<Ids>{{"c-us-1"}});
 }
 
+// A packed chart "web" 1.2.0 (a ConfigMap "web" holding the release name),
+// made by `tar czf` in `dir`.
+std::string WebChartArchive(const TempDir& dir) {
+  REQUIRE(common::MakeDirs(dir.Sub("src/web/templates")).ok());
+  REQUIRE(common::WriteFileAtomic(dir.Sub("src/web/Chart.yaml"),
+                                  "apiVersion: v2\nname: web\nversion: 1.2.0\n")
+              .ok());
+  REQUIRE(common::WriteFileAtomic(dir.Sub("src/web/templates/cm.yaml"),
+                                  "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web\n"
+                                  "data:\n  release: {{ .Release.Name }}\n")
+              .ok());
+  auto tar = flotilla::testing::RunCommand(
+      absl::StrCat("tar czf ", dir.Sub("web-1.2.0.tgz"), " -C ", dir.Sub("src"), " web"));
+  REQUIRE(tar.exit_code == 0);
+  return Unwrap(common::ReadFile(dir.Sub("web-1.2.0.tgz")));
+}
+
 // Fleet downloads a chart named by URL when it builds the bundle; so does
 // the manager, after the scan: the chart renders on every targeted cluster,
 // and a chart that cannot be fetched is that bundle's error.
@@ -1371,19 +1388,9 @@ TEST_CASE("A chart from a URL is fetched into its bundle and rendered", "[contro
   Fixture f;
   f.RegisterFleet();
   TempDir charts;
-  REQUIRE(common::MakeDirs(charts.Sub("src/web/templates")).ok());
-  REQUIRE(common::WriteFileAtomic(charts.Sub("src/web/Chart.yaml"),
-                                  "apiVersion: v2\nname: web\nversion: 1.2.0\n")
-              .ok());
-  REQUIRE(common::WriteFileAtomic(charts.Sub("src/web/templates/cm.yaml"),
-                                  "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web\n"
-                                  "data:\n  release: {{ .Release.Name }}\n")
-              .ok());
-  auto tar = flotilla::testing::RunCommand(
-      absl::StrCat("tar czf ", charts.Sub("web-1.2.0.tgz"), " -C ", charts.Sub("src"), " web"));
-  REQUIRE(tar.exit_code == 0);
+  const std::string web_tgz = WebChartArchive(charts);
   flotilla::testing::StaticHttpServer server;
-  server.Serve("/charts/web-1.2.0.tgz", *common::ReadFile(charts.Sub("web-1.2.0.tgz")));
+  server.Serve("/charts/web-1.2.0.tgz", web_tgz);
 
   f.repo().WriteFile("web/fleet.yaml",
                      absl::StrCat("helm:\n  chart: ", server.Url("/charts/web-1.2.0.tgz"), "\n"));
@@ -1412,17 +1419,7 @@ TEST_CASE("A chart from a private HTTPS repository uses the GitRepo's helm secre
   Fixture f;
   f.RegisterFleet();
   TempDir charts;
-  REQUIRE(common::MakeDirs(charts.Sub("src/web/templates")).ok());
-  REQUIRE(common::WriteFileAtomic(charts.Sub("src/web/Chart.yaml"),
-                                  "apiVersion: v2\nname: web\nversion: 1.2.0\n")
-              .ok());
-  REQUIRE(common::WriteFileAtomic(charts.Sub("src/web/templates/cm.yaml"),
-                                  "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web\n"
-                                  "data:\n  release: {{ .Release.Name }}\n")
-              .ok());
-  auto tar = flotilla::testing::RunCommand(
-      absl::StrCat("tar czf ", charts.Sub("web-1.2.0.tgz"), " -C ", charts.Sub("src"), " web"));
-  REQUIRE(tar.exit_code == 0);
+  const std::string web_tgz = WebChartArchive(charts);
   flotilla::testing::TestPki pki;
   flotilla::testing::StaticHttpServer server({.tls_cert_pem = pki.cert_pem,
                                               .tls_key_pem = pki.key_pem,
@@ -1430,7 +1427,7 @@ TEST_CASE("A chart from a private HTTPS repository uses the GitRepo's helm secre
                                               .password = "s3cret"});
   server.Serve("/repo/index.yaml",
                "apiVersion: v1\nentries:\n  web:\n  - version: 1.2.0\n    urls: [web-1.2.0.tgz]\n");
-  server.Serve("/repo/web-1.2.0.tgz", *common::ReadFile(charts.Sub("web-1.2.0.tgz")));
+  server.Serve("/repo/web-1.2.0.tgz", web_tgz);
 
   f.repo().WriteFile("web/fleet.yaml",
                      absl::StrCat("helm:\n  repo: ", server.Url("/repo"), "\n  chart: web\n"));
@@ -1459,6 +1456,29 @@ TEST_CASE("A chart from a private HTTPS repository uses the GitRepo's helm secre
   auto content = Unwrap(f.controller().Content(f.BdsOn("c-us-1").at("apps-web").content_hash));
   CHECK_THAT(content, Catch::Matchers::Contains("release: apps-web"));
   CHECK(server.authorization_for("/repo/web-1.2.0.tgz") == "Basic Y2hhcnRzOnMzY3JldA==");
+}
+
+// A chart directory whose dependency is not committed under charts/: the
+// manager fetches it after the scan, as Fleet's `helm dependency update`.
+TEST_CASE("A chart's missing dependency is fetched from its repository", "[controller]") {
+  Fixture f;
+  f.RegisterFleet();
+  TempDir charts;
+  flotilla::testing::StaticHttpServer server;
+  server.Serve("/repo/index.yaml",
+               "apiVersion: v1\nentries:\n  web:\n  - version: 1.2.0\n    urls: [web-1.2.0.tgz]\n");
+  server.Serve("/repo/web-1.2.0.tgz", WebChartArchive(charts));
+  f.repo().WriteFile("app/fleet.yaml", "helm:\n  releaseName: app\n");
+  f.repo().WriteFile("app/Chart.yaml",
+                     absl::StrCat("apiVersion: v2\nname: app\nversion: 0.1.0\ndependencies:\n"
+                                  "- name: web\n  version: '>=1'\n  repository: ",
+                                  server.Url("/repo"), "\n"));
+  f.repo().Commit("chart with a dependency");
+  f.ApplyAndSync();
+  INFO(f.Bundle("apps-app").error);
+  REQUIRE(f.Bundle("apps-app").error.empty());
+  auto content = Unwrap(f.controller().Content(f.BdsOn("c-us-1").at("apps-app").content_hash));
+  CHECK_THAT(content, Catch::Matchers::Contains("release: app"));
 }
 
 }  // namespace
