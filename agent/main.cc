@@ -2,6 +2,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -11,6 +12,8 @@
 #include "absl/strings/strip.h"
 #include "absl/synchronization/notification.h"
 #include "agent/apply/dir_applier.h"
+#include "agent/apply/kube/kube_applier.h"
+#include "agent/apply/kube/kube_config.h"
 #include "agent/client/agent_runner.h"
 #include "agent/state/agent_state.h"
 #include "common/flags.h"
@@ -25,7 +28,11 @@ ABSL_FLAG(std::string, ca_file, "", "The manager CA certificate (<data-dir>/ca.c
 ABSL_FLAG(std::string, ca_pin, "", "sha256:<hex> pin of the manager CA, instead of --ca-file.");
 ABSL_FLAG(std::string, state_dir, "./flotilla-agent", "Key, certificate and applied state.");
 ABSL_FLAG(std::string, name, "", "Proposed cluster name (first start only).");
-ABSL_FLAG(std::string, target, "", "Where to apply: dir:PATH (kube comes with a later release).");
+ABSL_FLAG(std::string, target, "",
+          "Where to apply: kube (the cluster the agent runs in, by its service account), "
+          "kube:KUBECONFIG (that file's current context), or dir:PATH (a directory standing "
+          "in for a cluster).");
+ABSL_FLAG(std::string, kube_context, "", "With --target kube:KUBECONFIG: the context to use.");
 ABSL_FLAG(std::string, log_level, "info", "trace, debug, info, warn or error.");
 
 namespace {
@@ -40,7 +47,7 @@ int main(int argc, char** argv) {
       "Flotilla agent: registers with the manager, applies its bundles, reports status.\n"
       "Usage: flotilla-agent --manager HOST:PORT (--ca-file F | --ca-pin sha256:H) "
       "[--token T | --token-file F] --state-dir DIR --name NAME [--label k=v]... "
-      "--target dir:PATH");
+      "--target kube|kube:KUBECONFIG|dir:PATH");
   // --label may repeat; absl flags keep only the last value, so collect them first.
   std::map<std::string, std::string> labels;
   std::vector<char*> rest;
@@ -72,20 +79,30 @@ int main(int argc, char** argv) {
   auto argp = flotilla::common::ArgvPointers(args);
   absl::ParseCommandLine(static_cast<int>(args.size()), argp.data());
   namespace fa = flotilla::agent;
+  namespace fk = flotilla::agent::kube;
   namespace fc = flotilla::common;
   if (!fc::SetLogLevel(absl::GetFlag(FLAGS_log_level))) {
     std::fprintf(stderr, "flotilla-agent: --log-level: unknown level\n");
     return 2;
   }
-  std::string target = absl::GetFlag(FLAGS_target);
+  const std::string target = absl::GetFlag(FLAGS_target);
+  std::unique_ptr<fa::Applier> applier;
   if (target == "kube" || absl::StartsWith(target, "kube:")) {
-    std::fprintf(stderr,
-                 "flotilla-agent: --target kube is not available in this release yet (it comes "
-                 "with the Kubernetes applier); use --target dir:PATH\n");
-    return 2;
-  }
-  if (!absl::StartsWith(target, "dir:") || target.size() <= 4) {
-    std::fprintf(stderr, "flotilla-agent: --target must be dir:PATH\n");
+    absl::StatusOr<fk::KubeConfig> config =
+        target == "kube" ? fk::InClusterConfig()
+                         : fk::LoadKubeconfig(target.substr(5), absl::GetFlag(FLAGS_kube_context));
+    absl::StatusOr<std::unique_ptr<fk::KubeClient>> client =
+        config.ok() ? fk::KubeClient::Create(*config) : config.status();
+    if (!client.ok()) {
+      std::fprintf(stderr, "flotilla-agent: --target %s: %s\n", target.c_str(),
+                   std::string(client.status().message()).c_str());
+      return 2;
+    }
+    applier = std::make_unique<fk::KubeApplier>(*std::move(client));
+  } else if (absl::StartsWith(target, "dir:") && target.size() > 4) {
+    applier = std::make_unique<fa::DirApplier>(target.substr(4));
+  } else {
+    std::fprintf(stderr, "flotilla-agent: --target must be kube, kube:KUBECONFIG or dir:PATH\n");
     return 2;
   }
   fa::AgentOptions opts;
@@ -110,8 +127,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "flotilla-agent: %s\n", std::string(state.status().message()).c_str());
     return 1;
   }
-  fa::DirApplier applier(target.substr(4));
-  fa::AgentRunner runner(opts, &*state, &applier, fc::RealClock::Get());
+  fa::AgentRunner runner(opts, &*state, applier.get(), fc::RealClock::Get());
   if (auto st = runner.EnsureRegistered(); !st.ok()) {
     std::fprintf(stderr, "flotilla-agent: %s\n", std::string(st.message()).c_str());
     return 1;

@@ -6,6 +6,7 @@
 // worker); implementations need no locking of their own.
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,14 @@ struct ApplyRequest {
   // are pruned unless keep_resources.
   std::vector<ObjectRef> previously_applied;
   bool keep_resources = false;
+  // Kubernetes only (DirApplier has no field owners or namespaces to make):
+  // take fields other managers own; labels and annotations of the bundle's
+  // namespace `release_namespace`; delete pruned CRDs.
+  bool force = false;
+  std::string release_namespace;
+  std::map<std::string, std::string> namespace_labels;
+  std::map<std::string, std::string> namespace_annotations;
+  bool delete_crd_resources = false;
 };
 
 struct ApplyResult {

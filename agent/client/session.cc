@@ -93,7 +93,15 @@ absl::Status AgentSession::ApplyContent(DeploymentRecord& r, const std::string& 
   req.deployment_id = deployment_id;
   req.objects = std::move(objects);
   req.previously_applied = r.applied_objects;
-  req.keep_resources = ParseOptions(options_json).keep_resources();
+  const v1::DeploymentOptions options = ParseOptions(options_json);
+  req.keep_resources = options.keep_resources();
+  req.force = options.force();
+  req.release_namespace =
+      !options.namespace_().empty() ? options.namespace_() : options.default_namespace();
+  req.namespace_labels.insert(options.namespace_labels().begin(), options.namespace_labels().end());
+  req.namespace_annotations.insert(options.namespace_annotations().begin(),
+                                   options.namespace_annotations().end());
+  req.delete_crd_resources = options.delete_crd_resources();
   ++applies_;
   ASSIGN_OR_RETURN(ApplyResult result, applier_->Apply(req));
   r.applied_objects = result.applied;

@@ -42,7 +42,21 @@ flotilla::v1::DeploymentOptions AgentOptions(const Json& options, const common::
   o.set_delete_namespace(options.value("deleteNamespace", false) || repo.delete_namespace);
   if (options.contains("correctDrift") && options["correctDrift"].is_object()) {
     o.set_correct_drift(options["correctDrift"].value("enabled", false));
+    o.set_force(options["correctDrift"].value("force", false));
   }
+  if (options.contains("helm") && options["helm"].is_object() &&
+      options["helm"].value("force", false)) {
+    o.set_force(true);
+  }
+  for (const auto& [field, target] :
+       {std::pair{"namespaceLabels", o.mutable_namespace_labels()},
+        std::pair{"namespaceAnnotations", o.mutable_namespace_annotations()}}) {
+    if (!options.contains(field) || !options[field].is_object()) continue;
+    for (const auto& [k, v] : options[field].items()) {
+      if (v.is_string()) (*target)[k] = v.get<std::string>();
+    }
+  }
+  o.set_delete_crd_resources(options.value("deleteCRDResources", false));
   return o;
 }
 

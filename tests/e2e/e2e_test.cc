@@ -730,7 +730,8 @@ TEST_CASE("A GitRepo with an unknown field is refused and changes nothing", "[e2
 // Registration refuses bad tokens with a message naming the problem, and no
 // cluster is added: an expired token (--ttl 1s, used after it expired), a
 // --max-uses 1 token used a second time, a token the manager never issued, and
-// a name another cluster already has. `--target kube` is refused up front.
+// a name another cluster already has. A kubeconfig that does not exist is
+// refused up front, before registering.
 TEST_CASE("Registration refuses expired or reused or forged tokens and taken names",
           "[e2e][bad-input]") {
   Fleet fleet;
@@ -789,13 +790,13 @@ TEST_CASE("Registration refuses expired or reused or forged tokens and taken nam
                                      "--ca-file",   fleet.manager().ca_file(),
                                      "--state-dir", options.state_dir,
                                      "--name",      "kube",
-                                     "--target",    "kube"};
+                                     "--target",    "kube:" + options.state_dir + "/no-kubeconfig"};
     RunResult r = RunBinary(BinaryPath("flotilla-agent"), args);
     INFO("stdout: " << r.out << "\nstderr: " << r.err);
     CHECK(r.exit_code != 0);
     const std::string message = absl::AsciiStrToLower(r.out + r.err);
-    CHECK(absl::StrContains(message, "--target kube"));
-    CHECK((absl::StrContains(message, "later") || absl::StrContains(message, "yet")));
+    CHECK(absl::StrContains(message, "--target kube:"));
+    CHECK(absl::StrContains(message, "no-kubeconfig"));
   }
 
   const Json clusters = fleet.manager().GetJson("clusters");

@@ -1,0 +1,63 @@
+// Where the agent's Kubernetes API server is and how to authenticate to it:
+// the in-cluster service account (the agent as a Deployment) or a kubeconfig
+// file (the agent outside the cluster, tests, development).
+//
+// Reference: https://kubernetes.io/docs/tasks/run-application/access-api-from-pod/
+// and https://kubernetes.io/docs/concepts/configuration/organize-cluster-access-kubeconfig/
+#pragma once
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace flotilla::agent::kube {
+
+// An exec credential plugin (users[].user.exec), run to obtain a token or a
+// client certificate (client.authentication.k8s.io ExecCredential).
+struct ExecPlugin {
+  std::string command;
+  std::vector<std::string> args;
+  std::vector<std::pair<std::string, std::string>> env;
+  std::string api_version;  // client.authentication.k8s.io/v1 or v1beta1
+};
+
+struct KubeConfig {
+  // https://host:port, without a trailing slash.
+  std::string server;
+  // PEM CA certificates for the server; empty = the system's trust store.
+  std::string ca_pem;
+  bool insecure_skip_tls_verify = false;
+  // Bearer token, or a file re-read when it changes (a projected service
+  // account token is rotated by the kubelet).
+  std::string token;
+  std::string token_file;
+  // Client certificate authentication (PEM).
+  std::string client_cert_pem;
+  std::string client_key_pem;
+  // Exec credential plugin; used when no token or certificate is given.
+  std::optional<ExecPlugin> exec;
+  // The namespace of the service account (in-cluster) or of the context.
+  std::string default_namespace;
+  // Where the configuration came from, for messages.
+  std::string source;
+};
+
+// The in-cluster configuration: KUBERNETES_SERVICE_HOST / _PORT from the
+// environment and `root`/token, ca.crt, namespace (root defaults to the
+// service account mount). FailedPrecondition naming what is missing when the
+// agent is not running in a pod.
+absl::StatusOr<KubeConfig> InClusterConfig(
+    const std::string& root = "/var/run/secrets/kubernetes.io/serviceaccount");
+
+// A kubeconfig file: the context `context` (empty = current-context), its
+// cluster (server, certificate-authority-data or certificate-authority,
+// insecure-skip-tls-verify) and user (token, tokenFile, client-certificate
+// and client-key, inline or as files, exec). Relative file paths are
+// relative to the kubeconfig's directory. InvalidArgument naming the file and
+// the field for anything malformed or missing.
+absl::StatusOr<KubeConfig> LoadKubeconfig(const std::string& path, const std::string& context = "");
+
+}  // namespace flotilla::agent::kube
