@@ -122,77 +122,17 @@ GitHttpServer::GitHttpServer(Options options) : options_(std::move(options)) {
     tls_ = ServerTls::FromPem("GitHttpServer", options_.tls_cert_pem, options_.tls_key_pem);
   }
 
-  listen_fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(addr);
-  if (listen_fd_ < 0 || bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
-      listen(listen_fd_, 64) != 0 ||
-      getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0 ||
-      pipe2(stop_pipe_, O_CLOEXEC) != 0) {
-    const std::string error = std::strerror(errno);
-    if (listen_fd_ >= 0) close(listen_fd_);
-    throw std::runtime_error("GitHttpServer listen: " + error);
-  }
-  port_ = ntohs(addr.sin_port);
-  accept_thread_ = std::thread([this] { AcceptLoop(); });
+  listener_ = std::make_unique<LoopbackListener>("GitHttpServer", [this](int fd) { Serve(fd); });
 }
 
-GitHttpServer::~GitHttpServer() {
-  std::vector<std::thread> threads;
-  {
-    absl::MutexLock lock(&mu_);
-    stopping_ = true;
-    // Wakes connection threads blocked in reads (their fds stay open until
-    // they close them themselves).
-    for (int fd : open_fds_) shutdown(fd, SHUT_RDWR);
-  }
-  const char byte = 'x';
-  (void)!write(stop_pipe_[1], &byte, 1);
-  accept_thread_.join();
-  {
-    absl::MutexLock lock(&mu_);
-    threads.swap(connection_threads_);
-  }
-  for (std::thread& t : threads) t.join();
-  close(listen_fd_);
-  close(stop_pipe_[0]);
-  close(stop_pipe_[1]);
-}
+GitHttpServer::~GitHttpServer() { listener_->Stop(); }
 
 std::string GitHttpServer::Url(const std::string& repo_rel_path) const {
-  return absl::StrCat(tls_ != nullptr ? "https" : "http", "://127.0.0.1:", port_, "/",
+  return absl::StrCat(tls_ != nullptr ? "https" : "http", "://127.0.0.1:", listener_->port(), "/",
                       repo_rel_path);
 }
 
-void GitHttpServer::AcceptLoop() {
-  for (;;) {
-    pollfd fds[2] = {{listen_fd_, POLLIN, 0}, {stop_pipe_[0], POLLIN, 0}};
-    if (poll(fds, 2, -1) < 0) {
-      if (errno == EINTR) continue;
-      return;
-    }
-    if (fds[1].revents != 0) return;
-    const int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
-    if (fd < 0) continue;
-    absl::MutexLock lock(&mu_);
-    if (stopping_) {
-      close(fd);
-      return;
-    }
-    open_fds_.push_back(fd);
-    connection_threads_.emplace_back([this, fd] { Serve(fd); });
-  }
-}
-
 void GitHttpServer::Serve(int fd) {
-  // A peer that went away must not kill the test binary: the SIGPIPE of a
-  // write stays pending on this thread, and write() fails with EPIPE.
-  sigset_t pipe_set;
-  sigemptyset(&pipe_set);
-  sigaddset(&pipe_set, SIGPIPE);
-  pthread_sigmask(SIG_BLOCK, &pipe_set, nullptr);
   {
     HttpConnection conn(fd, tls_.get());
     IncomingRequest req;
@@ -211,7 +151,7 @@ void GitHttpServer::Serve(int fd) {
         }
       }
       if (fault == Fault::kHang) {
-        pollfd stop{stop_pipe_[0], POLLIN, 0};
+        pollfd stop{listener_->stop_fd(), POLLIN, 0};
         while (poll(&stop, 1, -1) < 0 && errno == EINTR) {
         }
       } else if (!authorized) {
@@ -281,9 +221,6 @@ void GitHttpServer::Serve(int fd) {
       }
     }
   }
-  absl::MutexLock lock(&mu_);
-  std::erase(open_fds_, fd);
-  close(fd);
 }
 
 }  // namespace flotilla::testing

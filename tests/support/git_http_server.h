@@ -49,7 +49,7 @@ class GitHttpServer {
   GitHttpServer(const GitHttpServer&) = delete;
   GitHttpServer& operator=(const GitHttpServer&) = delete;
 
-  int port() const { return port_; }
+  int port() const { return listener_->port(); }
   // http(s)://127.0.0.1:<port>/<repo_rel_path>
   std::string Url(const std::string& repo_rel_path) const;
   void SetFault(Fault fault) { fault_ = fault; }
@@ -60,24 +60,17 @@ class GitHttpServer {
   int requests() const { return requests_; }
 
  private:
-  void AcceptLoop();
   void Serve(int fd);
 
   const Options options_;
   std::string backend_path_;  // git-http-backend
   std::unique_ptr<ServerTls> tls_;
-  int listen_fd_ = -1;
-  int stop_pipe_[2] = {-1, -1};  // readable once the server stops
-  int port_ = 0;
   std::atomic<Fault> fault_{Fault::kNone};
   std::atomic<int> unauthorized_{0};
   std::atomic<int> requests_{0};
-  std::thread accept_thread_;
 
-  absl::Mutex mu_;
-  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  std::vector<int> open_fds_ ABSL_GUARDED_BY(mu_);
-  std::vector<std::thread> connection_threads_ ABSL_GUARDED_BY(mu_);
+  // Last: stopped first, while the members its handlers use still exist.
+  std::unique_ptr<LoopbackListener> listener_;
 };
 
 }  // namespace flotilla::testing

@@ -1,12 +1,21 @@
 #include "tests/support/http_connection.h"
 
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
 #include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
+#include <poll.h>
+#include <signal.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <stdexcept>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -177,6 +186,84 @@ bool HttpConnection::Fill() {
   if (n == 0) return false;
   buffer_.append(buf, n);
   return true;
+}
+
+LoopbackListener::LoopbackListener(const std::string& who, std::function<void(int fd)> handle)
+    : handle_(std::move(handle)) {
+  listen_fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  if (listen_fd_ < 0 || bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
+      listen(listen_fd_, 64) != 0 ||
+      getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0 ||
+      pipe2(stop_pipe_, O_CLOEXEC) != 0) {
+    const std::string error = std::strerror(errno);
+    if (listen_fd_ >= 0) close(listen_fd_);
+    throw std::runtime_error(who + ": cannot listen on 127.0.0.1: " + error);
+  }
+  port_ = ntohs(addr.sin_port);
+  accept_thread_ = std::thread([this] { AcceptLoop(); });
+}
+
+LoopbackListener::~LoopbackListener() {
+  Stop();
+  close(listen_fd_);
+  close(stop_pipe_[0]);
+  close(stop_pipe_[1]);
+}
+
+void LoopbackListener::Stop() {
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopping_) return;
+    stopping_ = true;
+    for (int fd : open_fds_) shutdown(fd, SHUT_RDWR);
+  }
+  (void)!write(stop_pipe_[1], "x", 1);
+  accept_thread_.join();
+  std::vector<std::thread> threads;
+  {
+    absl::MutexLock lock(&mu_);
+    threads = std::move(threads_);
+  }
+  for (std::thread& t : threads) t.join();
+}
+
+void LoopbackListener::AcceptLoop() {
+  for (;;) {
+    pollfd fds[2] = {{listen_fd_, POLLIN, 0}, {stop_pipe_[0], POLLIN, 0}};
+    if (poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      return;
+    }
+    if (fds[1].revents != 0) return;
+    const int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+    if (fd < 0) continue;
+    absl::MutexLock lock(&mu_);
+    if (stopping_) {
+      close(fd);
+      return;
+    }
+    ++connections_;
+    open_fds_.push_back(fd);
+    threads_.emplace_back([this, fd] { Run(fd); });
+  }
+}
+
+void LoopbackListener::Run(int fd) {
+  // A peer that went away must not kill the test binary (SSL_write and the
+  // close_notify of SSL_shutdown use write()): SIGPIPE stays pending on this
+  // thread, and the write fails with EPIPE.
+  sigset_t pipe_set;
+  sigemptyset(&pipe_set);
+  sigaddset(&pipe_set, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &pipe_set, nullptr);
+  handle_(fd);
+  absl::MutexLock lock(&mu_);
+  open_fds_.erase(std::remove(open_fds_.begin(), open_fds_.end(), fd), open_fds_.end());
+  close(fd);
 }
 
 const char* HttpReason(int status) {

@@ -6,10 +6,16 @@
 
 #include <openssl/ssl.h>
 
+#include <atomic>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <thread>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
 
 namespace flotilla::testing {
 
@@ -69,6 +75,44 @@ class HttpConnection {
   SSL* ssl_ = nullptr;
   bool handshaken_ = false;
   std::string buffer_;
+};
+
+// A listening socket on 127.0.0.1:<free port>: each accepted connection runs
+// `handle(fd)` on a thread of its own, and the fd is closed after `handle`
+// returns (so the connection, its TLS close_notify included, must end inside
+// `handle`). Stop() (also run by the destructor) shuts every open connection
+// down, wakes handlers waiting on stop_fd() and joins all threads; an owner
+// whose handler uses its members calls Stop() first in its own destructor.
+class LoopbackListener {
+ public:
+  // Throws std::runtime_error naming `who` when it cannot listen.
+  LoopbackListener(const std::string& who, std::function<void(int fd)> handle);
+  ~LoopbackListener();
+  LoopbackListener(const LoopbackListener&) = delete;
+  LoopbackListener& operator=(const LoopbackListener&) = delete;
+
+  void Stop();
+  int port() const { return port_; }
+  // Readable once the listener is stopping.
+  int stop_fd() const { return stop_pipe_[0]; }
+  // Connections accepted so far.
+  int connections() const { return connections_.load(); }
+
+ private:
+  void AcceptLoop();
+  void Run(int fd);
+
+  const std::function<void(int fd)> handle_;
+  int listen_fd_ = -1;
+  int stop_pipe_[2] = {-1, -1};
+  int port_ = 0;
+  std::atomic<int> connections_{0};
+  std::thread accept_thread_;
+
+  absl::Mutex mu_;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::vector<int> open_fds_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::thread> threads_ ABSL_GUARDED_BY(mu_);
 };
 
 // "OK", "Not Found", ... for the statuses the test servers send.

@@ -622,42 +622,14 @@ KubeApiDouble::KubeApiDouble(Options options)
     };
     for (const KubeResourceType& t : builtins) AddResourceTypeLocked(t, /*builtin=*/true);
   }
-  if (pipe(stop_pipe_) != 0) throw std::runtime_error("KubeApiDouble: pipe failed");
-  listen_fd_ = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  if (listen_fd_ < 0 || bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
-      listen(listen_fd_, 64) != 0) {
-    throw std::runtime_error("KubeApiDouble: cannot listen on 127.0.0.1");
-  }
-  socklen_t len = sizeof(addr);
-  getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-  port_ = ntohs(addr.sin_port);
-  accept_thread_ = std::thread([this] { AcceptLoop(); });
+  listener_ = std::make_unique<LoopbackListener>("KubeApiDouble", [this](int fd) { Handle(fd); });
 }
 
-KubeApiDouble::~KubeApiDouble() {
-  std::vector<std::thread> threads;
-  {
-    absl::MutexLock lock(&mu_);
-    stopping_ = true;
-    for (int fd : open_fds_) shutdown(fd, SHUT_RDWR);
-  }
-  (void)!write(stop_pipe_[1], "x", 1);
-  accept_thread_.join();
-  {
-    absl::MutexLock lock(&mu_);
-    threads = std::move(threads_);
-  }
-  for (std::thread& t : threads) t.join();
-  close(listen_fd_);
-  close(stop_pipe_[0]);
-  close(stop_pipe_[1]);
-}
+KubeApiDouble::~KubeApiDouble() { listener_->Stop(); }
 
-std::string KubeApiDouble::url() const { return absl::StrCat("https://127.0.0.1:", port_); }
+std::string KubeApiDouble::url() const {
+  return absl::StrCat("https://127.0.0.1:", listener_->port());
+}
 
 std::string KubeApiDouble::ca_pem() const { return ca_pem_; }
 
@@ -720,7 +692,7 @@ std::string KubeApiDouble::NextResourceVersion() { return std::to_string(++resou
 
 std::string KubeApiDouble::NewUid() {
   ++uid_counter_;
-  return absl::StrFormat("%08x-%04x-4000-8000-%012x", static_cast<uint32_t>(port_),
+  return absl::StrFormat("%08x-%04x-4000-8000-%012x", static_cast<uint32_t>(port()),
                          static_cast<uint32_t>(uid_counter_ >> 48), uid_counter_ & 0xffffffffffff);
 }
 
@@ -976,34 +948,8 @@ void KubeApiDouble::Remove(const std::string& api_version, const std::string& ki
 
 // ---- HTTP ---------------------------------------------------------------------
 
-void KubeApiDouble::AcceptLoop() {
-  while (true) {
-    pollfd fds[2] = {{listen_fd_, POLLIN, 0}, {stop_pipe_[0], POLLIN, 0}};
-    if (poll(fds, 2, -1) < 0) continue;
-    if (fds[1].revents != 0) return;
-    int fd = accept(listen_fd_, nullptr, nullptr);
-    if (fd < 0) continue;
-    absl::MutexLock lock(&mu_);
-    if (stopping_) {
-      close(fd);
-      return;
-    }
-    ++connections_;
-    open_fds_.push_back(fd);
-    threads_.emplace_back([this, fd] { Handle(fd); });
-  }
-}
-
 void KubeApiDouble::Handle(int fd) {
-  // A client that went away must not kill the test binary (SSL_write and the
-  // close_notify of SSL_shutdown use write()): SIGPIPE stays pending on this
-  // thread, and the write fails with EPIPE.
-  sigset_t pipe_set;
-  sigemptyset(&pipe_set);
-  sigaddset(&pipe_set, SIGPIPE);
-  pthread_sigmask(SIG_BLOCK, &pipe_set, nullptr);
-  // The connection (its TLS close_notify included) ends before the fd is
-  // closed: once closed, the number can belong to the next connection.
+  // The listener closes `fd` once the connection has ended here.
   {
     HttpConnection conn(fd, tls_.get());
     if (conn.Handshake()) {
@@ -1026,9 +972,6 @@ void KubeApiDouble::Handle(int fd) {
       }
     }
   }
-  absl::MutexLock lock(&mu_);
-  open_fds_.erase(std::remove(open_fds_.begin(), open_fds_.end(), fd), open_fds_.end());
-  close(fd);
 }
 
 KubeApiDouble::Response KubeApiDouble::Serve(const IncomingRequest& req) {
@@ -1208,7 +1151,7 @@ KubeApiDouble::Response KubeApiDouble::Discovery(const std::vector<std::string>&
              {"versions", Json::array({"v1"})},
              {"serverAddressByClientCIDRs",
               Json::array({Json{{"clientCIDR", "0.0.0.0/0"},
-                                {"serverAddress", absl::StrCat("127.0.0.1:", port_)}}})}}
+                                {"serverAddress", absl::StrCat("127.0.0.1:", port())}}})}}
             .dump(),
         {}};
   }

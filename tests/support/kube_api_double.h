@@ -24,7 +24,6 @@
 #include <optional>
 #include <set>
 #include <string>
-#include <thread>
 #include <tuple>
 #include <vector>
 
@@ -64,7 +63,7 @@ class KubeApiDouble {
 
   std::string url() const;     // https://127.0.0.1:<port>
   std::string ca_pem() const;  // the CA that signed the server certificate
-  int port() const { return port_; }
+  int port() const { return listener_->port(); }
 
   // Serves `t` in discovery and at its paths (replacing a type of the same
   // group, version and resource). Built-ins are pre-registered (see the .cc).
@@ -108,7 +107,7 @@ class KubeApiDouble {
   // nothing, a dry run, a failed or faulted request does not count).
   int writes() const { return writes_.load(); }
   // TCP connections accepted so far (keep-alive reuse shows as fewer).
-  int connections() const { return connections_.load(); }
+  int connections() const { return listener_->connections(); }
 
   // A leaf field path in the FieldsV1 element syntax: "f:<field>" for a map
   // key, "k:{\"name\":\"<v>\"}" for an item of a list of maps merged by name.
@@ -143,7 +142,6 @@ class KubeApiDouble {
   using Key = std::tuple<std::string, std::string, std::string, std::string>;
   struct Target;  // a parsed request path
 
-  void AcceptLoop();
   void Handle(int fd);
   Response Serve(const IncomingRequest& req);
   Response ServeLocked(const IncomingRequest& req, const std::map<std::string, std::string>& query)
@@ -189,12 +187,7 @@ class KubeApiDouble {
   const common::Clock* clock_;
   std::string ca_pem_;
   std::unique_ptr<ServerTls> tls_;
-  int listen_fd_ = -1;
-  int stop_pipe_[2] = {-1, -1};
-  int port_ = 0;
   std::atomic<int> writes_{0};
-  std::atomic<int> connections_{0};
-  std::thread accept_thread_;
 
   absl::Mutex mu_;
   std::string token_ ABSL_GUARDED_BY(mu_);
@@ -207,9 +200,8 @@ class KubeApiDouble {
   uint64_t uid_counter_ ABSL_GUARDED_BY(mu_) = 0;
   std::vector<Fault> faults_ ABSL_GUARDED_BY(mu_);
   std::vector<std::string> requests_ ABSL_GUARDED_BY(mu_);
-  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  std::vector<int> open_fds_ ABSL_GUARDED_BY(mu_);
-  std::vector<std::thread> threads_ ABSL_GUARDED_BY(mu_);
+  // Last: stopped first, while the members its handlers use still exist.
+  std::unique_ptr<LoopbackListener> listener_;
 };
 
 }  // namespace flotilla::testing

@@ -12,7 +12,6 @@
 #include <map>
 #include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
@@ -44,7 +43,7 @@ class StaticHttpServer {
   // Read each request, then never answer (until the server stops).
   void SetHang(bool hang) { hang_ = hang; }
 
-  int port() const { return port_; }
+  int port() const { return listener_->port(); }
   // http(s)://127.0.0.1:<port><path>
   std::string Url(const std::string& path) const;
   // Requests read so far, and the Authorization header of the last one (of
@@ -58,25 +57,19 @@ class StaticHttpServer {
     int status = 200;
     std::string body;
   };
-  void AcceptLoop();
   void Handle(int fd);
 
   const Options options_;
   std::unique_ptr<ServerTls> tls_;
-  int listen_fd_ = -1;
-  int stop_pipe_[2] = {-1, -1};
-  int port_ = 0;
   std::atomic<bool> hang_{false};
   std::atomic<int> requests_{0};
-  std::thread accept_thread_;
 
   absl::Mutex mu_;
   std::map<std::string, Response> responses_ ABSL_GUARDED_BY(mu_);
   std::string last_authorization_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, std::string> authorizations_ ABSL_GUARDED_BY(mu_);
-  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  std::vector<int> open_fds_ ABSL_GUARDED_BY(mu_);
-  std::vector<std::thread> threads_ ABSL_GUARDED_BY(mu_);
+  // Last: stopped first, while the members its handlers use still exist.
+  std::unique_ptr<LoopbackListener> listener_;
 };
 
 }  // namespace flotilla::testing
