@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
 #include "agent/apply/dir_applier.h"
 #include "agent/apply/kube/kube_applier.h"
 #include "agent/apply/kube/kube_config.h"
@@ -34,6 +35,10 @@ ABSL_FLAG(std::string, target, "",
           "in for a cluster).");
 ABSL_FLAG(std::string, kube_context, "", "With --target kube:KUBECONFIG: the context to use.");
 ABSL_FLAG(std::string, log_level, "info", "trace, debug, info, warn or error.");
+ABSL_FLAG(absl::Duration, check_interval, absl::Seconds(10),
+          "How often applied bundles are checked for drift and readiness (polling).");
+ABSL_FLAG(absl::Duration, settle_interval, absl::Seconds(2),
+          "The check interval while a bundle is NotReady or waiting for its dependencies.");
 
 namespace {
 absl::Notification* g_stop = nullptr;
@@ -121,6 +126,12 @@ int main(int argc, char** argv) {
   opts.ca_pin = absl::GetFlag(FLAGS_ca_pin);
   opts.name = absl::GetFlag(FLAGS_name);
   opts.labels = labels;
+  opts.drift_check = absl::GetFlag(FLAGS_check_interval);
+  opts.settle_check = absl::GetFlag(FLAGS_settle_interval);
+  if (opts.drift_check < absl::Seconds(1) || opts.settle_check < absl::Seconds(1)) {
+    std::fprintf(stderr, "flotilla-agent: --check-interval and --settle-interval must be >= 1s\n");
+    return 2;
+  }
 
   auto state = fa::AgentState::Open(absl::GetFlag(FLAGS_state_dir));
   if (!state.ok()) {

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
+#include "flotilla/v1/state_names.h"
 #include "google/protobuf/util/json_util.h"
 
 namespace flotilla::cli {
@@ -76,26 +77,7 @@ std::string ResourceRef(absl::string_view api_kind, absl::string_view name) {
   return absl::StrCat(kind, "/", name);
 }
 
-std::string StateName(v1::BundleDeploymentState state) {
-  switch (state) {
-    case v1::READY:
-      return "Ready";
-    case v1::NOT_READY:
-      return "NotReady";
-    case v1::PENDING:
-      return "Pending";
-    case v1::OUT_OF_SYNC:
-      return "OutOfSync";
-    case v1::MODIFIED:
-      return "Modified";
-    case v1::WAIT_APPLIED:
-      return "WaitApplied";
-    case v1::ERR_APPLIED:
-      return "ErrApplied";
-    default:
-      return "";
-  }
-}
+std::string StateName(v1::BundleDeploymentState state) { return v1::FleetStateName(state); }
 
 Table GitRepoTable(const google::protobuf::RepeatedPtrField<v1::GitRepo>& gitrepos) {
   Table table{{"NAME", "REPO", "COMMIT", "BUNDLEDEPLOYMENTS-READY", "STATUS"}, {}};

@@ -1,14 +1,17 @@
 #include "agent/apply/dir_applier.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <map>
 #include <optional>
 #include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "agent/apply/drift.h"
 #include "common/fs.h"
 #include "common/status_macros.h"
 #include "common/yaml.h"
@@ -133,32 +136,73 @@ absl::StatusOr<ApplyResult> DirApplier::Apply(const ApplyRequest& request) {
   return result;
 }
 
-absl::Status DirApplier::Remove(const std::vector<ObjectRef>& objects, bool keep_resources) {
-  if (keep_resources) return absl::OkStatus();
-  for (const ObjectRef& ref : objects) {
+absl::Status DirApplier::Remove(const RemoveRequest& request) {
+  if (request.keep_resources) return absl::OkStatus();
+  for (const ObjectRef& ref : request.objects) {
     RETURN_IF_ERROR(common::Annotate(CheckRef(ref), absl::StrCat("remove ", ref.ToString())));
   }
-  for (const ObjectRef& ref : objects) {
+  for (const ObjectRef& ref : request.objects) {
     RETURN_IF_ERROR(common::Annotate(common::RemoveFile(PathFor(ref)),
                                      absl::StrCat("remove ", ref.ToString())));
+  }
+  const std::string& ns = request.delete_namespace;
+  // The namespace's directory goes with everything in it, as a Kubernetes
+  // namespace takes its objects along; default and kube-* stay.
+  if (!ns.empty() && ns != "default" && !absl::StartsWith(ns, "kube-")) {
+    RETURN_IF_ERROR(common::Annotate(CheckComponent("namespace", ns), "deleteNamespace"));
+    if (ns == kClusterDir) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("deleteNamespace: invalid namespace \"", kClusterDir, "\""));
+    }
+    std::error_code ec;
+    std::filesystem::remove_all(std::filesystem::path(root_) / ns, ec);
+    if (ec) {
+      return absl::InternalError(
+          absl::StrCat("deleteNamespace: removing ", root_, "/", ns, ": ", ec.message()));
+    }
   }
   common::RemoveEmptyDirs(root_);
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::vector<ObjectRef>> DirApplier::Drifted(
-    const std::vector<nlohmann::json>& desired) {
-  ASSIGN_OR_RETURN(std::vector<ObjectRef> refs, CheckedRefs(desired, "drift check"));
-  std::vector<ObjectRef> drifted;
+absl::StatusOr<CheckResult> DirApplier::Check(const CheckRequest& request) {
+  ASSIGN_OR_RETURN(std::vector<ObjectRef> refs, CheckedRefs(request.desired, "drift check"));
+  CheckResult result;
   for (size_t i = 0; i < refs.size(); ++i) {
-    absl::StatusOr<std::optional<std::string>> on_disk = ReadIfExists(PathFor(refs[i]));
+    const ObjectRef& ref = refs[i];
+    if (IgnoredByComparePatches(request.compare_patches, ref)) continue;
+    absl::StatusOr<std::optional<std::string>> on_disk = ReadIfExists(PathFor(ref));
     if (!on_disk.ok()) {
-      return common::Annotate(on_disk.status(), absl::StrCat("drift check ", refs[i].ToString()));
+      return common::Annotate(on_disk.status(), absl::StrCat("drift check ", ref.ToString()));
     }
-    if (*on_disk != common::ToYaml(desired[i])) drifted.push_back(refs[i]);
+    if (!*on_disk) {
+      result.modified.push_back({ref, "missing"});
+      continue;
+    }
+    // Unchanged bytes: nothing to parse.
+    if (**on_disk == common::ToYaml(request.desired[i])) continue;
+    absl::StatusOr<std::vector<nlohmann::json>> live =
+        common::ParseYamlDocuments(**on_disk, PathFor(ref));
+    if (!live.ok() || live->size() != 1) {
+      result.modified.push_back(
+          {ref, absl::StrCat("modified (the file no longer holds one object",
+                             live.ok() ? "" : absl::StrCat(": ", live.status().message()), ")")});
+      continue;
+    }
+    nlohmann::json got = std::move(live->front());
+    nlohmann::json want = request.desired[i];
+    NormalizeForCompare(request.compare_patches, ref, got);
+    NormalizeForCompare(request.compare_patches, ref, want);
+    if (got == want) continue;
+    nlohmann::json patch = DriftPatch(got, want);
+    // A file is the whole object: fields added to it are drift too.
+    result.modified.push_back({ref, patch.empty()
+                                        ? "modified (fields the bundle does not set were added)"
+                                        : absl::StrCat("modified ", patch.dump())});
   }
-  std::sort(drifted.begin(), drifted.end());
-  return drifted;
+  std::sort(result.modified.begin(), result.modified.end(),
+            [](const ResourceProblem& a, const ResourceProblem& b) { return a.ref < b.ref; });
+  return result;
 }
 
 }  // namespace flotilla::agent

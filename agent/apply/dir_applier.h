@@ -16,9 +16,11 @@ class DirApplier : public Applier {
   explicit DirApplier(std::string root);
 
   absl::StatusOr<ApplyResult> Apply(const ApplyRequest& request) override;
-  absl::Status Remove(const std::vector<ObjectRef>& objects, bool keep_resources) override;
-  absl::StatusOr<std::vector<ObjectRef>> Drifted(
-      const std::vector<nlohmann::json>& desired) override;
+  absl::Status Remove(const RemoveRequest& request) override;
+  // Drift only: a missing file, or one whose object differs after
+  // comparePatches (every field counts, a file being the whole object).
+  // Files are always ready.
+  absl::StatusOr<CheckResult> Check(const CheckRequest& request) override;
 
   // The file an object lives in.
   std::string PathFor(const ObjectRef& ref) const;

@@ -169,6 +169,7 @@ void AgentRunner::Run(absl::Notification* stop) {
   absl::Mutex session_mu;  // serialises the session between reader and ticker
   AgentSession session(state_, applier_, options_.version);
   absl::Time last_drift_check = absl::InfinitePast();
+  absl::Time last_heartbeat = absl::InfinitePast();
   int failures = 0;
   while (!stop->HasBeenNotified()) {
     auto renew = RenewIfDue();
@@ -208,10 +209,17 @@ void AgentRunner::Run(absl::Notification* stop) {
           return;
         }
         absl::Time now = clock_->Now();
-        if (now - last_drift_check >= options_.drift_check) {
+        absl::MutexLock lock(&session_mu);
+        // Sooner while something is rolling out or waiting for dependencies.
+        const absl::Duration interval = session.Settling()
+                                            ? std::min(options_.settle_check, options_.drift_check)
+                                            : options_.drift_check;
+        if (now - last_drift_check >= interval) {
           last_drift_check = now;
-          absl::MutexLock lock(&session_mu);
-          if (auto report = session.CheckDrift()) write(*report);
+          if (auto report = session.CheckDeployments()) write(*report);
+        }
+        if (now - last_heartbeat >= options_.heartbeat) {
+          last_heartbeat = now;
           v1::AgentMessage hb;
           hb.mutable_heartbeat()->set_unix_millis(absl::ToUnixMillis(now));
           write(hb);
@@ -250,7 +258,7 @@ void AgentRunner::Run(absl::Notification* stop) {
     // Keep the last applied state correct while disconnected.
     {
       absl::MutexLock lock(&session_mu);
-      (void)session.CheckDrift();
+      (void)session.CheckDeployments();
     }
     stop->WaitForNotificationWithTimeout(wait);
   }

@@ -1,6 +1,6 @@
 // AgentRunner: registration (first start), then the Connect stream with
 // reconnects (jittered exponential backoff), certificate renewal at 70-90% of
-// the certificate's life, heartbeats and periodic drift checks.
+// the certificate's life, heartbeats and periodic checks of drift and readiness.
 //
 // While the manager is unreachable the agent keeps what it last applied and
 // keeps checking drift locally.
@@ -27,7 +27,10 @@ struct AgentOptions {
   std::map<std::string, std::string> labels;
   std::string version = "0.1.0";
   absl::Duration heartbeat = absl::Seconds(15);
+  // How often applied deployments are checked for drift and readiness;
+  // settle_check while one is NotReady or waiting for its dependencies.
   absl::Duration drift_check = absl::Seconds(10);
+  absl::Duration settle_check = absl::Seconds(2);
 };
 
 class AgentRunner {

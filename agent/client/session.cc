@@ -2,12 +2,17 @@
 
 #include <google/protobuf/util/json_util.h>
 
+#include <set>
+
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "common/compress.h"
 #include "common/hash.h"
 #include "common/logging.h"
 #include "common/status_macros.h"
 #include "common/yaml.h"
+#include "flotilla/v1/state_names.h"
 
 namespace flotilla::agent {
 
@@ -37,6 +42,81 @@ std::string OptionsJson(const v1::DeploymentOptions& o) {
   return out;
 }
 
+// The comparePatches of the options, as the appliers take them.
+std::vector<ComparePatch> ComparePatchesOf(const v1::DeploymentOptions& o) {
+  std::vector<ComparePatch> out;
+  for (const auto& p : o.compare_patches()) {
+    ComparePatch c;
+    c.api_version = p.api_version();
+    c.kind = p.kind();
+    c.name = p.name();
+    c.namespace_ = p.namespace_();
+    c.json_pointers.assign(p.json_pointers().begin(), p.json_pointers().end());
+    for (const auto& op : p.operations()) {
+      if (op.op() == "ignore") {
+        c.ignore = true;
+        continue;
+      }
+      nlohmann::json j = {{"op", op.op()}, {"path", op.path()}};
+      if (!op.value_json().empty()) {
+        j["value"] = nlohmann::json::parse(op.value_json(), nullptr, /*allow_exceptions=*/false);
+      }
+      c.operations.push_back(std::move(j));
+    }
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+std::vector<std::map<std::string, std::string>> IgnoreConditionsOf(const v1::DeploymentOptions& o) {
+  std::vector<std::map<std::string, std::string>> out;
+  for (const auto& m : o.ignore_conditions())
+    out.emplace_back(m.fields().begin(), m.fields().end());
+  return out;
+}
+
+std::string ReleaseNamespace(const v1::DeploymentOptions& o) {
+  return !o.namespace_().empty() ? o.namespace_() : o.default_namespace();
+}
+
+// Drift that re-applying fixes: not "extra" objects or ones another owner
+// holds, which an apply leaves as they are.
+bool Correctable(const std::vector<ResourceProblem>& modified) {
+  for (const ResourceProblem& p : modified) {
+    if (absl::StartsWith(p.message, "missing") || absl::StartsWith(p.message, "modified")) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// "Kind ns/name: message", with how many more there are.
+std::string Summary(const std::vector<ResourceProblem>& problems, absl::string_view what) {
+  std::string out =
+      absl::StrCat(problems.size(), " resource(s) ", what,
+                   "; first: ", problems.front().ref.ToString(), ": ", problems.front().message);
+  constexpr size_t kMaxMessage = 512;
+  if (out.size() > kMaxMessage) out = absl::StrCat(out.substr(0, kMaxMessage - 3), "...");
+  return out;
+}
+
+void AddResourceStatuses(const std::vector<ResourceProblem>& problems,
+                         google::protobuf::RepeatedPtrField<v1::ResourceStatus>* out) {
+  for (size_t i = 0; i < problems.size() && i < kMaxReportedResources; ++i) {
+    v1::ResourceStatus* s = out->Add();
+    s->set_api_version(problems[i].ref.api_version);
+    s->set_kind(problems[i].ref.kind);
+    s->set_namespace_(problems[i].ref.namespace_);
+    s->set_name(problems[i].ref.name);
+    s->set_message(problems[i].message);
+  }
+}
+
+std::string StateName(int state) {
+  std::string name = v1::FleetStateName(state);
+  return name.empty() ? "Unknown" : name;
+}
+
 }  // namespace
 
 AgentSession::AgentSession(AgentState* state, Applier* applier, std::string agent_version)
@@ -61,10 +141,14 @@ v1::BundleDeploymentStatus AgentSession::StatusOf(const DeploymentRecord& r) con
   s.set_bundle_deployment_id(r.bundle_deployment_id);
   s.set_applied_deployment_id(r.applied_deployment_id);
   s.set_state(static_cast<v1::BundleDeploymentState>(r.state));
-  s.set_ready(r.state == v1::READY);
-  s.set_non_modified(r.state != v1::MODIFIED);
+  s.set_ready(r.state == v1::READY || r.state == v1::MODIFIED);
+  s.set_non_modified(r.modified.empty() && r.state != v1::MODIFIED);
   s.set_message(r.message);
   s.set_resource_count(static_cast<int>(r.applied_objects.size()));
+  AddResourceStatuses(r.non_ready, s.mutable_non_ready());
+  AddResourceStatuses(r.modified, s.mutable_modified());
+  s.set_incomplete_state(r.non_ready.size() > kMaxReportedResources ||
+                         r.modified.size() > kMaxReportedResources);
   return s;
 }
 
@@ -96,16 +180,82 @@ absl::Status AgentSession::ApplyContent(DeploymentRecord& r, const std::string& 
   const v1::DeploymentOptions options = ParseOptions(options_json);
   req.keep_resources = options.keep_resources();
   req.force = options.force();
-  req.release_namespace =
-      !options.namespace_().empty() ? options.namespace_() : options.default_namespace();
+  req.release_namespace = ReleaseNamespace(options);
   req.namespace_labels.insert(options.namespace_labels().begin(), options.namespace_labels().end());
   req.namespace_annotations.insert(options.namespace_annotations().begin(),
                                    options.namespace_annotations().end());
   req.delete_crd_resources = options.delete_crd_resources();
+  req.take_ownership = options.take_ownership();
+  req.service_account = options.service_account();
   ++applies_;
   ASSIGN_OR_RETURN(ApplyResult result, applier_->Apply(req));
   r.applied_objects = result.applied;
   return absl::OkStatus();
+}
+
+absl::StatusOr<CheckResult> AgentSession::CheckRunning(const DeploymentRecord& r) const {
+  ASSIGN_OR_RETURN(std::string yaml, state_->GetContent(r.applied_content_hash));
+  CheckRequest req;
+  req.bundle_deployment_id = r.bundle_deployment_id;
+  ASSIGN_OR_RETURN(req.desired, common::ParseYamlDocuments(yaml, r.bundle_deployment_id));
+  // diff and ignore come from the assigned options: they are left out of
+  // the deploymentID, so a change to them alone reaches the agent this way.
+  const v1::DeploymentOptions options = OptionsOf(r);
+  req.release_namespace = ReleaseNamespace(AppliedOptionsOf(r));
+  req.compare_patches = ComparePatchesOf(options);
+  req.ignore_conditions = IgnoreConditionsOf(options);
+  return applier_->Check(req);
+}
+
+void AgentSession::Judge(DeploymentRecord& r, const absl::StatusOr<CheckResult>& check) const {
+  // FLEET-SEMANTICS.md §4: not ready before modified before ready.
+  if (!check.ok()) {
+    r.state = v1::NOT_READY;
+    r.message = absl::StrCat("cannot check the deployed resources: ", check.status().message());
+    return;
+  }
+  r.non_ready = check->non_ready;
+  r.modified = check->modified;
+  if (!r.non_ready.empty()) {
+    r.state = v1::NOT_READY;
+    r.message = Summary(r.non_ready, "not ready");
+  } else if (!r.modified.empty()) {
+    r.state = v1::MODIFIED;
+    r.message = Summary(r.modified, "modified");
+  } else {
+    r.state = v1::READY;
+    r.message.clear();
+  }
+}
+
+std::string AgentSession::PendingDependencies(const DeploymentRecord& r) const {
+  const v1::DeploymentOptions options = OptionsOf(r);
+  std::vector<std::string> pending;
+  for (const v1::Dependency& dep : options.depends_on()) {
+    std::set<int> accepted(dep.accepted_states().begin(), dep.accepted_states().end());
+    if (accepted.empty()) accepted.insert(v1::READY);
+    bool found = false;
+    for (const auto& [id, other] : state_->deployments()) {
+      if (id == r.bundle_deployment_id || other.bundle_name != dep.bundle_name()) continue;
+      found = true;
+      const bool current = !other.applied_deployment_id.empty() &&
+                           other.applied_deployment_id == other.deployment_id;
+      if (!current || !accepted.count(other.state)) {
+        pending.push_back(absl::StrCat(dep.bundle_name(), " is ",
+                                       current ? StateName(other.state) : "WaitApplied"));
+      }
+    }
+    if (!found) pending.push_back(absl::StrCat(dep.bundle_name(), " is not on this cluster"));
+  }
+  if (pending.empty()) return "";
+  return absl::StrCat("dependent bundle(s) are not ready: [", absl::StrJoin(pending, ", "), "]");
+}
+
+bool AgentSession::Settling() const {
+  for (const auto& [id, r] : state_->deployments()) {
+    if (r.state == v1::NOT_READY || r.state == v1::WAIT_APPLIED) return true;
+  }
+  return false;
 }
 
 std::vector<v1::AgentMessage> AgentSession::HandleAssignments(const v1::Assignments& a) {
@@ -123,7 +273,16 @@ std::vector<v1::AgentMessage> AgentSession::HandleAssignments(const v1::Assignme
   for (const auto& id : a.removals()) {
     auto r = state_->Deployment(id);
     if (!r) continue;
-    auto st = applier_->Remove(r->applied_objects, OptionsOf(*r).keep_resources());
+    RemoveRequest removal;
+    removal.objects = r->applied_objects;
+    const v1::DeploymentOptions options = AppliedOptionsOf(*r);
+    removal.keep_resources = options.keep_resources();
+    removal.service_account = options.service_account();
+    if (options.delete_namespace() && !options.namespace_().empty() &&
+        !NamespaceInUse(options.namespace_(), id)) {
+      removal.delete_namespace = options.namespace_();
+    }
+    auto st = applier_->Remove(removal);
     if (!st.ok()) log->error("removing {}: {}", id, st.message());
     auto rs = state_->RemoveDeployment(id);
     if (!rs.ok()) log->error("forgetting {}: {}", id, rs.message());
@@ -140,12 +299,16 @@ std::vector<v1::AgentMessage> AgentSession::HandleAssignments(const v1::Assignme
     r.options_json = OptionsJson(asg.options());
     absl::Status st;
     bool applied = false;
+    std::string waiting;  // dependencies not ready yet
     // Content already cached was verified when it arrived; a corrupt resend
     // of it changes nothing.
     if (state_->HasContent(asg.content_hash())) {
       if (r.applied_deployment_id != r.deployment_id) {
-        st = ApplyRecord(r);
-        applied = true;
+        waiting = PendingDependencies(r);
+        if (waiting.empty()) {
+          st = ApplyRecord(r);
+          applied = true;
+        }
       }
     } else if (content_errors.count(asg.content_hash())) {
       st = absl::DataLossError(content_errors[asg.content_hash()]);
@@ -153,14 +316,19 @@ std::vector<v1::AgentMessage> AgentSession::HandleAssignments(const v1::Assignme
       st = absl::NotFoundError(
           absl::StrCat("content ", asg.content_hash(), " was neither sent nor cached"));
     }
-    if (st.ok() && !applied && r.state != 0 && r.state != v1::ERR_APPLIED) {
-      // Already running this deployment: the state (Ready, or Modified found
-      // by the last drift check) stands.
+    if (!waiting.empty()) {
+      // What runs stays; the next check applies once they are ready.
+      r.state = v1::WAIT_APPLIED;
+      r.message = waiting;
+      log->info("nonce {}: {} waits: {}", a.nonce(), r.bundle_deployment_id, waiting);
     } else if (st.ok()) {
-      r.state = v1::READY;
-      r.message.clear();
-      log->info("nonce {}: applied {} {} ({} object(s))", a.nonce(), r.bundle_deployment_id,
-                r.deployment_id.substr(0, 20), r.applied_objects.size());
+      // Applied now, or already running this deployment with maybe other
+      // diff/ignore options: judge what runs.
+      Judge(r, CheckRunning(r));
+      if (applied) {
+        log->info("nonce {}: applied {} {} ({} object(s)): {}", a.nonce(), r.bundle_deployment_id,
+                  r.deployment_id.substr(0, 20), r.applied_objects.size(), StateName(r.state));
+      }
     } else {
       r.state = v1::ERR_APPLIED;
       r.message = std::string(st.message());
@@ -186,49 +354,84 @@ std::vector<v1::AgentMessage> AgentSession::HandleAssignments(const v1::Assignme
   return out;
 }
 
-std::optional<v1::AgentMessage> AgentSession::CheckDrift() {
-  auto log = common::Logger("agent.drift");
+bool AgentSession::NamespaceInUse(const std::string& ns, const std::string& except_id) const {
+  for (const auto& [id, r] : state_->deployments()) {
+    if (id == except_id) continue;
+    for (const ObjectRef& ref : r.applied_objects) {
+      if (ref.namespace_ == ns || (ref.kind == "Namespace" && ref.name == ns)) return true;
+    }
+  }
+  return false;
+}
+
+void AgentSession::CheckAndCorrect(DeploymentRecord& r) {
+  absl::StatusOr<CheckResult> check = CheckRunning(r);
+  if (check.ok() && Correctable(check->modified) && OptionsOf(r).correct_drift()) {
+    common::Logger("agent.check")
+        ->info("{}: {} object(s) drifted, first {}: {}; correcting", r.bundle_deployment_id,
+               check->modified.size(), check->modified.front().ref.ToString(),
+               check->modified.front().message);
+    if (absl::Status st = ApplyRecord(r); !st.ok()) {
+      r.state = v1::ERR_APPLIED;
+      r.message = absl::StrCat("correcting drift: ", st.message());
+      return;
+    }
+    ++drift_corrections_;
+    check = CheckRunning(r);
+  }
+  Judge(r, check);
+}
+
+std::optional<v1::AgentMessage> AgentSession::CheckDeployments() {
+  auto log = common::Logger("agent.check");
   v1::AgentMessage status;
   // A copy: PutDeployment below changes the state's map.
   const std::map<std::string, DeploymentRecord> deployments = state_->deployments();
   for (const auto& [id, rec] : deployments) {
-    if (rec.applied_deployment_id.empty() || rec.applied_content_hash.empty()) continue;
     DeploymentRecord r = rec;
-    auto yaml = state_->GetContent(r.applied_content_hash);
-    if (!yaml.ok()) continue;
-    auto objects = common::ParseYamlDocuments(*yaml, id);
-    if (!objects.ok()) continue;
-    auto drifted = applier_->Drifted(*objects);
-    if (!drifted.ok()) continue;
-    const bool current = r.applied_deployment_id == r.deployment_id;
-    if (!current) {
+    const bool current =
+        !r.applied_deployment_id.empty() && r.applied_deployment_id == r.deployment_id;
+    if (!current && r.state == v1::WAIT_APPLIED && state_->HasContent(r.content_hash)) {
+      // Held for its dependencies: apply once they are ready.
+      std::string waiting = PendingDependencies(r);
+      if (waiting.empty()) {
+        absl::Status st = ApplyRecord(r);
+        if (st.ok()) {
+          Judge(r, CheckRunning(r));
+          log->info("{}: dependencies ready; applied {}: {}", id, r.deployment_id.substr(0, 20),
+                    StateName(r.state));
+        } else {
+          r.state = v1::ERR_APPLIED;
+          r.message = std::string(st.message());
+          log->warn("{}: cannot apply {}: {}", id, r.deployment_id.substr(0, 20), st.message());
+        }
+      } else {
+        r.message = waiting;
+      }
+    } else if (r.applied_deployment_id.empty() || r.applied_content_hash.empty()) {
+      continue;
+    } else if (!current) {
       // A newer deployment failed to apply (its error is the state): keep
       // what is running correct, without changing the reported state.
-      if (!drifted->empty() && AppliedOptionsOf(r).correct_drift()) {
-        log->info("{}: {} object(s) of the running {} drifted; correcting", id, drifted->size(),
-                  r.applied_deployment_id.substr(0, 20));
+      absl::StatusOr<CheckResult> check = CheckRunning(r);
+      if (check.ok() && Correctable(check->modified) && AppliedOptionsOf(r).correct_drift()) {
+        log->info("{}: {} object(s) of the running {} drifted; correcting", id,
+                  check->modified.size(), r.applied_deployment_id.substr(0, 20));
         auto st = ApplyContent(r, r.applied_deployment_id, r.applied_content_hash,
                                r.applied_options_json);
         if (!st.ok()) log->warn("{}: correcting drift: {}", id, st.message());
         (void)state_->PutDeployment(r);
       }
       continue;
-    }
-    int before = r.state;
-    if (drifted->empty()) {
-      r.state = v1::READY;
-      r.message.clear();
-    } else if (OptionsOf(r).correct_drift()) {
-      log->info("{}: {} object(s) drifted; correcting", id, drifted->size());
-      auto st = ApplyRecord(r);
-      r.state = st.ok() ? v1::READY : v1::ERR_APPLIED;
-      r.message = st.ok() ? "" : std::string(st.message());
     } else {
-      r.state = v1::MODIFIED;
-      r.message = absl::StrCat(drifted->size(),
-                               " object(s) modified, first: ", drifted->front().ToString());
+      CheckAndCorrect(r);
     }
-    if (r.state != before || r.message != rec.message) {
+    if (r.state != rec.state || r.message != rec.message || r.non_ready != rec.non_ready ||
+        r.modified != rec.modified || r.applied_deployment_id != rec.applied_deployment_id) {
+      if (r.state != rec.state) {
+        log->info("{}: {} -> {}{}{}", id, StateName(rec.state), StateName(r.state),
+                  r.message.empty() ? "" : ": ", r.message);
+      }
       (void)state_->PutDeployment(r);
       *status.mutable_status()->add_statuses() = StatusOf(r);
     }

@@ -62,14 +62,41 @@ absl::StatusOr<std::optional<std::string>> ReadIfExists(const std::string& path)
   return *std::move(data);
 }
 
+Json RefToJson(const ObjectRef& ref) {
+  return {{"apiVersion", ref.api_version},
+          {"kind", ref.kind},
+          {"namespace", ref.namespace_},
+          {"name", ref.name}};
+}
+
+ObjectRef RefFromJson(const Json& o) {
+  ObjectRef ref;
+  ref.api_version = o.at("apiVersion").get<std::string>();
+  ref.kind = o.at("kind").get<std::string>();
+  ref.namespace_ = o.value("namespace", "");
+  ref.name = o.at("name").get<std::string>();
+  return ref;
+}
+
+Json ProblemsToJson(const std::vector<ResourceProblem>& problems) {
+  Json out = Json::array();
+  for (const ResourceProblem& p : problems) {
+    Json o = RefToJson(p.ref);
+    o["message"] = p.message;
+    out.push_back(std::move(o));
+  }
+  return out;
+}
+
+std::vector<ResourceProblem> ProblemsFromJson(const Json& list) {
+  std::vector<ResourceProblem> out;
+  for (const Json& o : list) out.push_back({RefFromJson(o), o.value("message", "")});
+  return out;
+}
+
 Json RecordToJson(const DeploymentRecord& r) {
   Json objects = Json::array();
-  for (const ObjectRef& ref : r.applied_objects) {
-    objects.push_back({{"apiVersion", ref.api_version},
-                       {"kind", ref.kind},
-                       {"namespace", ref.namespace_},
-                       {"name", ref.name}});
-  }
+  for (const ObjectRef& ref : r.applied_objects) objects.push_back(RefToJson(ref));
   return {{"bundle_deployment_id", r.bundle_deployment_id},
           {"bundle_name", r.bundle_name},
           {"deployment_id", r.deployment_id},
@@ -80,7 +107,9 @@ Json RecordToJson(const DeploymentRecord& r) {
           {"applied_options_json", r.applied_options_json},
           {"applied_objects", std::move(objects)},
           {"state", r.state},
-          {"message", r.message}};
+          {"message", r.message},
+          {"non_ready", ProblemsToJson(r.non_ready)},
+          {"modified", ProblemsToJson(r.modified)}};
 }
 
 // `j` must be an object. Throws nlohmann::json::exception on a wrongly typed
@@ -106,13 +135,10 @@ DeploymentRecord RecordFromJson(const std::string& id, const Json& j) {
   r.state = j.value("state", 0);
   r.message = j.value("message", "");
   for (const Json& o : j.value("applied_objects", Json::array())) {
-    ObjectRef ref;
-    ref.api_version = o.at("apiVersion").get<std::string>();
-    ref.kind = o.at("kind").get<std::string>();
-    ref.namespace_ = o.value("namespace", "");
-    ref.name = o.at("name").get<std::string>();
-    r.applied_objects.push_back(std::move(ref));
+    r.applied_objects.push_back(RefFromJson(o));
   }
+  r.non_ready = ProblemsFromJson(j.value("non_ready", Json::array()));
+  r.modified = ProblemsFromJson(j.value("modified", Json::array()));
   return r;
 }
 

@@ -42,6 +42,9 @@ struct DeploymentRecord {
   std::vector<ObjectRef> applied_objects;
   int state = 0;  // flotilla.v1.BundleDeploymentState
   std::string message;
+  // From the last check of what runs (all of them; the report carries 10).
+  std::vector<ResourceProblem> non_ready;
+  std::vector<ResourceProblem> modified;
 };
 
 class AgentState {

@@ -1,12 +1,7 @@
 #include "common/render/kustomize.h"
 
 #include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -30,6 +25,7 @@
 #include "common/clock.h"
 #include "common/logging.h"
 #include "common/status_macros.h"
+#include "common/subprocess.h"
 #include "common/yaml.h"
 
 namespace flotilla::common {
@@ -418,200 +414,7 @@ absl::StatusOr<Tool> FindTool(const KustomizeOptions& options, const std::string
 // ---------------------------------------------------------------------------
 // Running it.
 
-struct ProcessResult {
-  int wait_status = 0;
-  std::string out;
-  std::string err;
-  bool timed_out = false;
-  bool output_too_large = false;
-};
-
-class Fd {
- public:
-  explicit Fd(int fd = -1) : fd_(fd) {}
-  ~Fd() { Reset(); }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-  void Reset(int fd = -1) {
-    if (fd_ >= 0) close(fd_);
-    fd_ = fd;
-  }
-
- private:
-  int fd_;
-};
-
-// A close-on-exec pipe whose ends are above stderr, so that the child's dup2
-// onto 0, 1 and 2 never overwrites one of them.
-absl::Status MakePipe(Fd& read_end, Fd& write_end) {
-  int fds[2];
-  if (pipe2(fds, O_CLOEXEC) != 0) {
-    return absl::UnavailableError(absl::StrCat("pipe: ", std::strerror(errno)));
-  }
-  read_end.Reset(fds[0]);
-  write_end.Reset(fds[1]);
-  for (Fd* end : {&read_end, &write_end}) {
-    if (end->get() > STDERR_FILENO) continue;
-    const int moved = fcntl(end->get(), F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
-    if (moved < 0) return absl::UnavailableError(absl::StrCat("fcntl: ", std::strerror(errno)));
-    end->Reset(moved);
-  }
-  return absl::OkStatus();
-}
-
-std::vector<char*> CStrings(std::vector<std::string>& strings) {
-  std::vector<char*> out;
-  out.reserve(strings.size() + 1);
-  for (std::string& s : strings) out.push_back(s.data());
-  out.push_back(nullptr);
-  return out;
-}
-
 absl::Time Now() { return RealClock::Get()->Now(); }
-
-int PollTimeoutMs(absl::Time deadline) {
-  const absl::Duration left = deadline - Now();
-  if (left <= absl::ZeroDuration()) return 0;
-  return static_cast<int>(std::min<int64_t>(
-      absl::ToInt64Milliseconds(absl::Ceil(left, absl::Milliseconds(1))), INT_MAX));
-}
-
-// Runs `exe` in its own process group with stdin from /dev/null, collecting
-// stdout (at most `max_out` bytes) and stderr (at most kMaxStderrBytes, the
-// rest drained and dropped) until it exits or `timeout` passes.
-absl::StatusOr<ProcessResult> RunProcess(const std::string& exe, std::vector<std::string> args,
-                                         std::vector<std::string> env, const std::string& cwd,
-                                         absl::Duration timeout, size_t max_out) {
-  // Everything the child needs exists before fork(): after it, only
-  // async-signal-safe calls.
-  std::vector<char*> argv = CStrings(args);
-  std::vector<char*> envp = CStrings(env);
-  Fd out_r, out_w, err_r, err_w, exec_r, exec_w;
-  RETURN_IF_ERROR(MakePipe(out_r, out_w));
-  RETURN_IF_ERROR(MakePipe(err_r, err_w));
-  RETURN_IF_ERROR(MakePipe(exec_r, exec_w));
-  Fd devnull(open("/dev/null", O_RDONLY | O_CLOEXEC));
-  if (devnull.get() < 0) {
-    return absl::UnavailableError(absl::StrCat("open /dev/null: ", std::strerror(errno)));
-  }
-  const long max_fd_long = sysconf(_SC_OPEN_MAX);
-  const int max_fd = static_cast<int>(std::clamp<long>(max_fd_long, 1024, 1 << 16));
-  struct sigaction default_action {};
-  default_action.sa_handler = SIG_DFL;
-  sigemptyset(&default_action.sa_mask);
-  const pid_t parent = getpid();
-  const absl::Time deadline = Now() + timeout;
-
-  const pid_t pid = fork();
-  if (pid < 0) return absl::UnavailableError(absl::StrCat("fork: ", std::strerror(errno)));
-  if (pid == 0) {
-    setpgid(0, 0);
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() != parent) _exit(127);
-    // Descriptors other threads opened without O_CLOEXEC must not reach the tool.
-    long marked = -1;
-#ifdef SYS_close_range
-    marked = syscall(SYS_close_range, 3U, ~0U, 4U /* CLOSE_RANGE_CLOEXEC, Linux 5.11 */);
-#endif
-    if (marked != 0) {
-      for (int fd = STDERR_FILENO + 1; fd < max_fd; ++fd) fcntl(fd, F_SETFD, FD_CLOEXEC);
-    }
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, nullptr);
-    sigaction(SIGPIPE, &default_action, nullptr);  // servers often ignore it
-    int err = 0;
-    if (dup2(devnull.get(), STDIN_FILENO) < 0 || dup2(out_w.get(), STDOUT_FILENO) < 0 ||
-        dup2(err_w.get(), STDERR_FILENO) < 0 || chdir(cwd.c_str()) != 0) {
-      err = errno;
-    } else {
-      execve(exe.c_str(), argv.data(), envp.data());
-      err = errno;
-    }
-    (void)!write(exec_w.get(), &err, sizeof(err));
-    _exit(127);
-  }
-  setpgid(pid, pid);  // also here, so that kill(-pid) works whoever runs first
-  out_w.Reset();
-  err_w.Reset();
-  exec_w.Reset();
-  devnull.Reset();
-
-  // The exec pipe closes on a successful execve, or carries its errno.
-  int exec_errno = 0;
-  ssize_t got;
-  do {
-    got = read(exec_r.get(), &exec_errno, sizeof(exec_errno));
-  } while (got < 0 && errno == EINTR);
-  if (got == sizeof(exec_errno)) {
-    int status;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    return absl::FailedPreconditionError(
-        absl::StrCat("cannot run ", exe, ": ", std::strerror(exec_errno)));
-  }
-
-  ProcessResult result;
-  fcntl(out_r.get(), F_SETFL, fcntl(out_r.get(), F_GETFL) | O_NONBLOCK);
-  fcntl(err_r.get(), F_SETFL, fcntl(err_r.get(), F_GETFL) | O_NONBLOCK);
-  bool out_open = true, err_open = true;
-  std::vector<char> buf(64 << 10);
-  while ((out_open || err_open) && !result.output_too_large) {
-    const int timeout_ms = PollTimeoutMs(deadline);
-    if (timeout_ms == 0) {
-      result.timed_out = true;
-      break;
-    }
-    pollfd fds[2];
-    nfds_t n = 0;
-    if (out_open) fds[n++] = {out_r.get(), POLLIN, 0};
-    if (err_open) fds[n++] = {err_r.get(), POLLIN, 0};
-    const int ready = poll(fds, n, timeout_ms);
-    if (ready < 0) {
-      if (errno == EINTR) continue;
-      result.timed_out = true;  // cannot wait any more: treat as a hang
-      break;
-    }
-    for (nfds_t i = 0; i < n; ++i) {
-      if (fds[i].revents == 0) continue;
-      const bool is_out = fds[i].fd == out_r.get();
-      const ssize_t len = read(fds[i].fd, buf.data(), buf.size());
-      if (len < 0 && (errno == EAGAIN || errno == EINTR)) continue;
-      if (len <= 0) {
-        (is_out ? out_open : err_open) = false;
-        continue;
-      }
-      const size_t size = static_cast<size_t>(len);
-      if (is_out) {
-        if (result.out.size() + size > max_out) {
-          result.output_too_large = true;
-          break;
-        }
-        result.out.append(buf.data(), size);
-      } else if (result.err.size() < kMaxStderrBytes) {
-        result.err.append(buf.data(), std::min(size, kMaxStderrBytes - result.err.size()));
-      }
-    }
-  }
-  // Both pipes are closed: wait (without reaping, so the group id stays ours)
-  // for the tool itself to exit.
-  while (!result.timed_out && !result.output_too_large) {
-    siginfo_t info{};
-    if (waitid(P_PID, pid, &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid == pid) break;
-    const int timeout_ms = PollTimeoutMs(deadline);
-    if (timeout_ms == 0) {
-      result.timed_out = true;
-      break;
-    }
-    poll(nullptr, 0, std::min(timeout_ms, 10));
-  }
-  // Whatever the tool left behind in its group goes too.
-  kill(-pid, SIGKILL);
-  while (waitpid(pid, &result.wait_status, 0) < 0 && errno == EINTR) {
-  }
-  return result;
-}
 
 // Go's strconv.Quote escapes, undone enough for a message.
 std::string GoUnquote(absl::string_view s) {
@@ -757,9 +560,19 @@ absl::StatusOr<std::string> RunKustomize(const std::map<std::string, std::string
   };
   const std::string what = tool.Describe(kdir);
   const absl::Time start = Now();
-  ASSIGN_OR_RETURN(ProcessResult run,
-                   RunProcess(tool.path, std::move(args), std::move(env), bundle_root,
-                              options.timeout, options.max_output_bytes));
+  SubprocessOptions process;
+  process.argv = std::move(args);
+  process.env = std::move(env);
+  process.cwd = bundle_root;
+  process.timeout = options.timeout;
+  process.max_stdout = options.max_output_bytes;
+  process.max_stderr = kMaxStderrBytes;
+  absl::StatusOr<SubprocessResult> started = RunSubprocess(std::move(process));
+  if (!started.ok()) {
+    return absl::Status(started.status().code(),
+                        absl::StrCat("cannot run ", tool.path, ": ", started.status().message()));
+  }
+  SubprocessResult run = *std::move(started);
   Log()->debug("kustomize.dir \"{}\": {} ({}) took {}", dir, what, tool.path,
                absl::FormatDuration(Now() - start));
 

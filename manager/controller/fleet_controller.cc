@@ -44,9 +44,9 @@ flotilla::v1::DeploymentOptions AgentOptions(const Json& options, const common::
     o.set_correct_drift(options["correctDrift"].value("enabled", false));
     o.set_force(options["correctDrift"].value("force", false));
   }
-  if (options.contains("helm") && options["helm"].is_object() &&
-      options["helm"].value("force", false)) {
-    o.set_force(true);
+  if (options.contains("helm") && options["helm"].is_object()) {
+    if (options["helm"].value("force", false)) o.set_force(true);
+    o.set_take_ownership(options["helm"].value("takeOwnership", false));
   }
   for (const auto& [field, target] :
        {std::pair{"namespaceLabels", o.mutable_namespace_labels()},
@@ -57,6 +57,42 @@ flotilla::v1::DeploymentOptions AgentOptions(const Json& options, const common::
     }
   }
   o.set_delete_crd_resources(options.value("deleteCRDResources", false));
+  // ignore.conditions: [{type: X, status: "False"}, ...]
+  if (options.contains("ignore") && options["ignore"].is_object() &&
+      options["ignore"].contains("conditions") && options["ignore"]["conditions"].is_array()) {
+    for (const Json& c : options["ignore"]["conditions"]) {
+      if (!c.is_object()) continue;
+      auto* match = o.add_ignore_conditions();
+      for (const auto& [k, v] : c.items()) {
+        (*match->mutable_fields())[k] = v.is_string() ? v.get<std::string>() : v.dump();
+      }
+    }
+  }
+  if (options.contains("diff") && options["diff"].is_object() &&
+      options["diff"].contains("comparePatches") && options["diff"]["comparePatches"].is_array()) {
+    for (const Json& p : options["diff"]["comparePatches"]) {
+      if (!p.is_object()) continue;
+      auto* patch = o.add_compare_patches();
+      patch->set_api_version(p.value("apiVersion", ""));
+      patch->set_kind(p.value("kind", ""));
+      patch->set_name(p.value("name", ""));
+      patch->set_namespace_(p.value("namespace", ""));
+      if (p.contains("jsonPointers") && p["jsonPointers"].is_array()) {
+        for (const Json& ptr : p["jsonPointers"]) {
+          if (ptr.is_string()) patch->add_json_pointers(ptr.get<std::string>());
+        }
+      }
+      if (p.contains("operations") && p["operations"].is_array()) {
+        for (const Json& op : p["operations"]) {
+          if (!op.is_object()) continue;
+          auto* out = patch->add_operations();
+          out->set_op(op.value("op", ""));
+          out->set_path(op.value("path", ""));
+          if (op.contains("value")) out->set_value_json(op["value"].dump());
+        }
+      }
+    }
+  }
   return o;
 }
 
@@ -676,7 +712,9 @@ absl::StatusOr<std::set<std::string>> FleetController::Retarget(
           desired.cluster_id = cid;
           desired.content_hash = *content;
           desired.deployment_id = common::DeploymentId(*content, options_hash);
-          desired.options_json = ToJsonString(AgentOptions(d.options, repo->spec));
+          flotilla::v1::DeploymentOptions agent_options = AgentOptions(d.options, repo->spec);
+          ResolveDependencies(*b, cid, &agent_options);
+          desired.options_json = ToJsonString(agent_options);
         }
       }
       if (want) {

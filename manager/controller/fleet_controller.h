@@ -199,7 +199,22 @@ class FleetController {
   absl::Status ReportStatusLocked(const std::string& cluster_id,
                                   const std::vector<flotilla::v1::BundleDeploymentStatus>& statuses)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // One dependsOn entry resolved on a cluster: the bundles there it names,
+  // the states it accepts, or why it names none.
+  struct DependencyEntry {
+    std::vector<std::string> bundles;
+    std::set<int> accepted;
+    std::string error;
+  };
+  std::vector<DependencyEntry> DependenciesOf(const BundleState& b, const std::string& cluster_id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // "" when every dependency of `b` on the cluster is in an accepted state;
+  // else the message naming those that are not.
   std::string PendingDependencies(const BundleState& b, const std::string& cluster_id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Adds the resolved dependencies to what the agent gets.
+  void ResolveDependencies(const BundleState& b, const std::string& cluster_id,
+                           flotilla::v1::DeploymentOptions* options)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Downloads the remote charts a scanned bundle names (root options and
   // each customization) into its files, rewriting helm.chart to them.

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "common/fs.h"
 #include "common/yaml.h"
 
@@ -273,7 +274,7 @@ TEST_CASE("Pruning refuses a previously applied ref that escapes the root") {
   CHECK_THAT(std::string(result.status().message()),
              Catch::StartsWith("prune ConfigMap default/../../../victim: invalid name"));
   CHECK(Read(tmp.path() + "/victim.yaml") == "keep me");
-  CHECK(applier.Remove({escape}, false).code() == absl::StatusCode::kInvalidArgument);
+  CHECK(applier.Remove({{escape}}).code() == absl::StatusCode::kInvalidArgument);
   CHECK(Read(tmp.path() + "/victim.yaml") == "keep me");
 }
 
@@ -293,26 +294,79 @@ TEST_CASE("Two objects that map to the same file are rejected") {
 }
 
 // After an apply, someone edits one file by hand and deletes another; a third
-// is untouched. Drifted names exactly the first two; before that, nothing.
-TEST_CASE("Drifted reports hand-edited and deleted objects and nothing when in sync") {
+// is untouched. Check names exactly the first two, with what differs; before
+// that, nothing.
+TEST_CASE("Check reports hand-edited and deleted objects and nothing when in sync") {
   ScratchDir tmp;
   DirApplier applier(tmp.path());
   Json cm = ConfigMap("default", "settings", "a");
   Json deploy = Deployment("web", "api");
   Json role = ClusterRole("reader");
-  std::vector<Json> desired = {cm, deploy, role};
-  REQUIRE(applier.Apply(Request(desired)).ok());
+  CheckRequest check;
+  check.desired = {cm, deploy, role};
+  REQUIRE(applier.Apply(Request(check.desired)).ok());
 
-  auto in_sync = applier.Drifted(desired);
+  auto in_sync = applier.Check(check);
   REQUIRE(in_sync.ok());
-  CHECK(in_sync->empty());
+  CHECK(in_sync->modified.empty());
+  CHECK(in_sync->non_ready.empty());
 
-  REQUIRE(common::WriteFileAtomic(applier.PathFor(Ref(deploy)), "spec: {replicas: 9}\n").ok());
+  Json edited = deploy;
+  edited["spec"]["replicas"] = 9;
+  REQUIRE(common::WriteFileAtomic(applier.PathFor(Ref(deploy)), common::ToYaml(edited)).ok());
   REQUIRE(common::RemoveFile(applier.PathFor(Ref(cm))).ok());
 
-  auto drifted = applier.Drifted(desired);
+  auto drifted = applier.Check(check);
   REQUIRE(drifted.ok());
-  CHECK(*drifted == std::vector<ObjectRef>{Ref(cm), Ref(deploy)});
+  REQUIRE(drifted->modified.size() == 2);
+  CHECK(drifted->modified[0] == ResourceProblem{Ref(cm), "missing"});
+  CHECK(drifted->modified[1].ref == Ref(deploy));
+  CHECK(drifted->modified[1].message ==
+        absl::StrCat("modified {\"spec\":{\"replicas\":", deploy["spec"]["replicas"].dump(), "}}"));
+  CHECK(drifted->non_ready.empty());
+}
+
+// diff.comparePatches: a field removed by a jsonPointer or a remove
+// operation is not compared; an "ignore" operation leaves the object out.
+TEST_CASE("Check honours comparePatches on a directory target") {
+  ScratchDir tmp;
+  DirApplier applier(tmp.path());
+  Json cm = ConfigMap("default", "settings", "a");
+  Json deploy = Deployment("web", "api");
+  CheckRequest check;
+  check.desired = {cm, deploy};
+  REQUIRE(applier.Apply(Request(check.desired)).ok());
+  Json edited = deploy;
+  edited["spec"]["replicas"] = 9;
+  REQUIRE(common::WriteFileAtomic(applier.PathFor(Ref(deploy)), common::ToYaml(edited)).ok());
+  REQUIRE(common::RemoveFile(applier.PathFor(Ref(cm))).ok());
+  REQUIRE(applier.Check(check)->modified.size() == 2);
+
+  ComparePatch replicas;
+  replicas.api_version = "apps/v1";
+  replicas.kind = "Deployment";
+  replicas.name = "api";
+  replicas.operations = Json::parse(R"([{"op": "remove", "path": "/spec/replicas"}])");
+  ComparePatch ignore_cm;
+  ignore_cm.api_version = "v1";
+  ignore_cm.kind = "Config*";
+  ignore_cm.name = "^sett";
+  ignore_cm.ignore = true;
+  check.compare_patches = {replicas, ignore_cm};
+  auto result = applier.Check(check);
+  REQUIRE(result.ok());
+  CHECK(result->modified.empty());
+
+  // The same by jsonPointers, and a pointer to a field that is not there
+  // changes nothing.
+  replicas.operations = Json::array();
+  replicas.json_pointers = {"/spec/replicas", "/spec/nothing/here"};
+  check.compare_patches = {replicas, ignore_cm};
+  CHECK(applier.Check(check)->modified.empty());
+  // Another name: compared again.
+  replicas.name = "other";
+  check.compare_patches = {replicas, ignore_cm};
+  CHECK(applier.Check(check)->modified.size() == 1);
 }
 
 // A BundleDeployment is deleted: its objects' files and the directories they
@@ -323,13 +377,37 @@ TEST_CASE("Remove deletes the objects' files unless keep_resources") {
   auto applied = applier.Apply(Request({ConfigMap("default", "settings", "a"), ClusterRole("r")}));
   REQUIRE(applied.ok());
 
-  REQUIRE(applier.Remove(applied->applied, /*keep_resources=*/true).ok());
+  REQUIRE(applier.Remove({applied->applied, /*keep_resources=*/true}).ok());
   CHECK(Files(tmp.path()).size() == 2);
 
-  REQUIRE(applier.Remove(applied->applied, /*keep_resources=*/false).ok());
+  REQUIRE(applier.Remove({applied->applied, /*keep_resources=*/false}).ok());
   CHECK(Entries(tmp.path()).empty());
   // Removing what is already gone is not an error.
-  CHECK(applier.Remove(applied->applied, false).ok());
+  CHECK(applier.Remove({applied->applied}).ok());
+}
+
+// deleteNamespace: the namespace's directory goes with everything in it
+// (as Kubernetes deletes a namespace's objects); default and kube-* never.
+TEST_CASE("Remove with deleteNamespace removes the namespace, never default or kube-*") {
+  ScratchDir tmp;
+  DirApplier applier(tmp.path());
+  auto applied = applier.Apply(Request({ConfigMap("team", "settings", "a")}));
+  REQUIRE(applied.ok());
+  REQUIRE(applier
+              .Apply(Request({ConfigMap("team", "other", "b"), ConfigMap("default", "d", "c"),
+                              ConfigMap("kube-public", "k", "d")}))
+              .ok());
+
+  RemoveRequest removal{applied->applied, false, "team"};
+  REQUIRE(applier.Remove(removal).ok());
+  CHECK_FALSE(common::PathExists(tmp.path() + "/team"));
+  for (const char* ns : {"default", "kube-public"}) {
+    REQUIRE(applier.Remove({{}, false, ns}).ok());
+    CHECK(common::PathExists(tmp.path() + "/" + ns));
+  }
+  auto bad = applier.Remove({{}, false, "../x"});
+  CHECK(bad.code() == absl::StatusCode::kInvalidArgument);
+  CHECK_THAT(std::string(bad.message()), Catch::Contains("deleteNamespace"));
 }
 
 // A rendered manifest without kind, apiVersion or metadata.name cannot be

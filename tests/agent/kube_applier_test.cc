@@ -149,10 +149,31 @@ TEST_CASE("objects a deployment no longer has are pruned; CRDs and keepResources
   CHECK(api.Get("v1", "ConfigMap", "apps", "a").has_value());
 
   // Removing the deployment deletes its objects, but not a CRD.
-  REQUIRE(c.applier->Remove(first->applied, false).ok());
+  REQUIRE(c.applier->Remove({first->applied}).ok());
   CHECK_FALSE(api.Get("v1", "ConfigMap", "apps", "a").has_value());
   CHECK(api.Get("apiextensions.k8s.io/v1", "CustomResourceDefinition", "", "widgets.example.com")
             .has_value());
+}
+
+CheckRequest Check(std::vector<json> desired) {
+  CheckRequest r;
+  r.bundle_deployment_id = "apps-web";
+  r.desired = std::move(desired);
+  r.release_namespace = "apps";
+  return r;
+}
+
+// Status a Deployment's controller reports once all `n` replicas run the
+// current template.
+json RolledOut(int n) {
+  return {{"observedGeneration", 1},
+          {"replicas", n},
+          {"updatedReplicas", n},
+          {"readyReplicas", n},
+          {"availableReplicas", n},
+          {"conditions",
+           {{{"type", "Available"}, {"status", "True"}},
+            {{"type", "Progressing"}, {"status", "True"}, {"reason", "NewReplicaSetAvailable"}}}}};
 }
 
 TEST_CASE("drift is a missing object or a changed field; fields others add are not drift",
@@ -161,31 +182,231 @@ TEST_CASE("drift is a missing object or a changed field; fields others add are n
   Connected c(api);
   const std::vector<json> desired = {ConfigMap("apps", "web", "blue"), Deployment("apps", "web")};
   REQUIRE(c.applier->Apply(Request(desired)).ok());
-  CHECK(c.applier->Drifted(desired)->empty());
+  api.SetStatus("apps/v1", "Deployment", "apps", "web", RolledOut(2));
+  auto clean = c.applier->Check(Check(desired));
+  REQUIRE(clean.ok());
+  CHECK(clean->modified.empty());
+  CHECK(clean->non_ready.empty());
 
   // A controller's status and an added annotation are not drift.
-  api.SetStatus("apps/v1", "Deployment", "apps", "web", {{"replicas", 2}});
   json annotated = *api.Get("v1", "ConfigMap", "apps", "web");
   annotated["metadata"]["annotations"]["note"] = "by hand";
   api.Put(annotated);
-  CHECK(c.applier->Drifted(desired)->empty());
+  CHECK(c.applier->Check(Check(desired))->modified.empty());
 
   json edited = *api.Get("v1", "ConfigMap", "apps", "web");
   edited["data"]["color"] = "red";
   api.Put(edited);
-  auto drifted = c.applier->Drifted(desired);
+  auto drifted = c.applier->Check(Check(desired));
   REQUIRE(drifted.ok());
-  REQUIRE(drifted->size() == 1);
-  CHECK(drifted->front().ToString() == "ConfigMap apps/web");
+  REQUIRE(drifted->modified.size() == 1);
+  CHECK(drifted->modified[0].ref.ToString() == "ConfigMap apps/web");
+  CHECK(drifted->modified[0].message == R"(modified {"data":{"color":"blue"}})");
 
   api.Remove("apps/v1", "Deployment", "apps", "web");
-  CHECK(c.applier->Drifted(desired)->size() == 2);
+  drifted = c.applier->Check(Check(desired));
+  REQUIRE(drifted->modified.size() == 2);
+  CHECK(drifted->modified[1] ==
+        ResourceProblem{{"apps/v1", "Deployment", "apps", "web"}, "missing"});
 
   // Correcting: applying again with force takes the field back.
   ApplyRequest fix = Request(desired);
   fix.force = true;
   REQUIRE(c.applier->Apply(fix).ok());
-  CHECK(c.applier->Drifted(desired)->empty());
+  CHECK(c.applier->Check(Check(desired))->modified.empty());
+}
+
+TEST_CASE("an object without the inventory label is not ours; one of ours not desired is extra",
+          "[kube-applier]") {
+  KubeApiDouble api;
+  Connected c(api);
+  REQUIRE(
+      c.applier->Apply(Request({ConfigMap("apps", "a", "1"), ConfigMap("apps", "b", "2")})).ok());
+  json a = *api.Get("v1", "ConfigMap", "apps", "a");
+  a["metadata"]["labels"].erase(kInventoryLabel);
+  api.Put(a);
+
+  // "b" is still labelled ours but the deployment no longer has it.
+  auto result = c.applier->Check(Check({ConfigMap("apps", "a", "1")}));
+  REQUIRE(result.ok());
+  REQUIRE(result->modified.size() == 2);
+  CHECK(result->modified[0] ==
+        ResourceProblem{{"v1", "ConfigMap", "apps", "a"}, "not owned by us"});
+  CHECK(result->modified[1] == ResourceProblem{{"v1", "ConfigMap", "apps", "b"}, "extra"});
+  // One list per kind and namespace, by the label.
+  bool listed = false;
+  for (const std::string& r : api.requests()) {
+    listed = listed || r == "GET /api/v1/namespaces/apps/configmaps?labelSelector=flotilla.dev%2F"
+                            "bundle-deployment%3Dapps-web";
+  }
+  CHECK(listed);
+}
+
+TEST_CASE("comparePatches leave fields, or whole objects, out of the drift check",
+          "[kube-applier]") {
+  KubeApiDouble api;
+  Connected c(api);
+  const std::vector<json> desired = {ConfigMap("apps", "web", "blue"), Deployment("apps", "web")};
+  REQUIRE(c.applier->Apply(Request(desired)).ok());
+  api.SetStatus("apps/v1", "Deployment", "apps", "web", RolledOut(2));
+  // An autoscaler changes replicas; someone deletes the ConfigMap.
+  json scaled = *api.Get("apps/v1", "Deployment", "apps", "web");
+  scaled["spec"]["replicas"] = 5;
+  api.Put(scaled);
+  json status = RolledOut(5);
+  status["observedGeneration"] =
+      (*api.Get("apps/v1", "Deployment", "apps", "web"))["metadata"]["generation"];
+  api.SetStatus("apps/v1", "Deployment", "apps", "web", status);
+  api.Remove("v1", "ConfigMap", "apps", "web");
+  REQUIRE(c.applier->Check(Check(desired))->modified.size() == 2);
+
+  CheckRequest check = Check(desired);
+  ComparePatch replicas;
+  replicas.api_version = "apps/v1";
+  replicas.kind = "Deployment";
+  replicas.name = "web";
+  replicas.namespace_ = "apps";
+  replicas.json_pointers = {"/spec/replicas"};
+  ComparePatch ignore;
+  ignore.api_version = "v1";
+  ignore.kind = "ConfigMap";
+  ignore.name = "w.b";
+  ignore.ignore = true;
+  check.compare_patches = {replicas, ignore};
+  auto result = c.applier->Check(check);
+  REQUIRE(result.ok());
+  CHECK(result->modified.empty());
+  CHECK(result->non_ready.empty());
+
+  // Another namespace in the entry: not this object.
+  check.compare_patches[0].namespace_ = "other";
+  REQUIRE(c.applier->Check(check)->modified.size() == 1);
+  CHECK(c.applier->Check(check)->modified[0].message == R"(modified {"spec":{"replicas":2}})");
+}
+
+TEST_CASE("readiness follows the status the controllers report", "[kube-applier]") {
+  KubeApiDouble api;
+  Connected c(api);
+  const std::vector<json> desired = {Deployment("apps", "web")};
+  REQUIRE(c.applier->Apply(Request(desired)).ok());
+
+  auto not_ready = [&]() -> std::string {
+    auto result = c.applier->Check(Check(desired));
+    REQUIRE(result.ok());
+    if (result->non_ready.empty()) return "";
+    CHECK(result->non_ready[0].ref.ToString() == "Deployment apps/web");
+    return result->non_ready[0].message;
+  };
+  // Nothing reported yet: no replicas.
+  CHECK(not_ready() == "Replicas: 0/2");
+  json status = RolledOut(2);
+  status["updatedReplicas"] = 1;
+  api.SetStatus("apps/v1", "Deployment", "apps", "web", status);
+  CHECK(not_ready() == "Updated: 1/2");
+  status["updatedReplicas"] = 2;
+  status["availableReplicas"] = 1;
+  api.SetStatus("apps/v1", "Deployment", "apps", "web", status);
+  CHECK(not_ready() == "Available: 1/2");
+  api.SetStatus("apps/v1", "Deployment", "apps", "web", RolledOut(2));
+  CHECK(not_ready().empty());
+
+  // A new template: generation 2 not yet observed.
+  json changed = Deployment("apps", "web");
+  changed["spec"]["template"]["spec"]["containers"][0]["image"] = "nginx:1.26";
+  REQUIRE(c.applier->Apply(Request({changed})).ok());
+  CHECK(absl::StartsWith(not_ready(), "waiting for the controller to observe generation 2"));
+
+  // The rollout is stuck: an error.
+  status = RolledOut(2);
+  status["observedGeneration"] = 2;
+  status["conditions"][1] = {{"type", "Progressing"},
+                             {"status", "False"},
+                             {"reason", "ProgressDeadlineExceeded"},
+                             {"message", "ReplicaSet \"web-2\" has timed out progressing."}};
+  api.SetStatus("apps/v1", "Deployment", "apps", "web", status);
+  CHECK(not_ready() ==
+        "error: ProgressDeadlineExceeded: ReplicaSet \"web-2\" has timed out progressing.");
+
+  // ignore.conditions takes the condition out of the judgement.
+  CheckRequest check = Check({changed});
+  check.ignore_conditions = {{{"type", "Progressing"}, {"status", "False"}}};
+  CHECK(c.applier->Check(check)->non_ready.empty());
+}
+
+TEST_CASE("an object that exists and is not this deployment's needs takeOwnership",
+          "[kube-applier]") {
+  KubeApiDouble api;
+  Connected c(api);
+  // Made by hand (kubectl), and another deployment's.
+  api.Put(ConfigMap("apps", "handmade", "red"));
+  ApplyRequest other = Request({ConfigMap("apps", "shared", "blue")});
+  other.bundle_deployment_id = "apps-other";
+  REQUIRE(c.applier->Apply(other).ok());
+
+  auto refused = c.applier->Apply(Request({ConfigMap("apps", "handmade", "blue")}));
+  CHECK(refused.status().code() == absl::StatusCode::kFailedPrecondition);
+  CHECK(refused.status().message() ==
+        "ConfigMap apps/handmade already exists and is not managed by Flotilla; set "
+        "takeOwnership: true in fleet.yaml to adopt it");
+  refused = c.applier->Apply(Request({ConfigMap("apps", "shared", "green")}));
+  CHECK(refused.status().message() ==
+        "ConfigMap apps/shared already exists and belongs to bundle deployment apps-other; set "
+        "takeOwnership: true in fleet.yaml to adopt it");
+  CHECK((*api.Get("v1", "ConfigMap", "apps", "handmade"))["data"]["color"] == "red");
+
+  ApplyRequest adopt = Request({ConfigMap("apps", "handmade", "blue")});
+  adopt.take_ownership = true;
+  auto adopted_result = c.applier->Apply(adopt);
+  INFO(adopted_result.status().ToString());
+  REQUIRE(adopted_result.ok());
+  json adopted = *api.Get("v1", "ConfigMap", "apps", "handmade");
+  CHECK(adopted["data"]["color"] == "blue");
+  CHECK(adopted["metadata"]["labels"][kInventoryLabel] == "apps-web");
+  // Ours from now on: applying again needs no takeOwnership.
+  REQUIRE(
+      c.applier->Apply(Request({ConfigMap("apps", "handmade", "green")}, {*RefOf(adopted)})).ok());
+}
+
+TEST_CASE("deleteNamespace deletes the namespace after the objects, never default or kube-*",
+          "[kube-applier]") {
+  KubeApiDouble api;
+  Connected c(api);
+  auto applied = c.applier->Apply(Request({ConfigMap("apps", "web", "blue")}));
+  REQUIRE(applied.ok());
+  REQUIRE(c.applier->Remove({applied->applied, false, "apps"}).ok());
+  CHECK_FALSE(api.Get("v1", "Namespace", "", "apps").has_value());
+
+  ApplyRequest in_default = Request({ConfigMap("default", "web", "blue")});
+  applied = c.applier->Apply(in_default);
+  REQUIRE(applied.ok());
+  REQUIRE(c.applier->Remove({applied->applied, false, "default"}).ok());
+  CHECK(api.Get("v1", "Namespace", "", "default").has_value());
+}
+
+TEST_CASE("a serviceAccount must exist in the agent's namespace; writes then impersonate it",
+          "[kube-applier]") {
+  KubeApiDouble api;
+  Connected c(api);
+  ApplyRequest r = Request({ConfigMap("apps", "web", "blue")});
+  r.service_account = "deployer";
+  auto missing = c.applier->Apply(r);
+  CHECK(missing.status().code() == absl::StatusCode::kFailedPrecondition);
+  CHECK(missing.status().message() ==
+        "serviceAccount deployer: no such ServiceAccount in namespace default (the agent's); "
+        "create it there with the rights the bundle needs");
+  CHECK_FALSE(api.Get("v1", "ConfigMap", "apps", "web").has_value());
+
+  api.Put({{"apiVersion", "v1"},
+           {"kind", "ServiceAccount"},
+           {"metadata", {{"name", "deployer"}, {"namespace", "default"}}}});
+  auto applied = c.applier->Apply(r);
+  INFO(applied.status().ToString());
+  REQUIRE(applied.ok());
+  CHECK(api.Get("v1", "ConfigMap", "apps", "web").has_value());
+  RemoveRequest removal{applied->applied};
+  removal.service_account = "deployer";
+  REQUIRE(c.applier->Remove(removal).ok());
+  CHECK_FALSE(api.Get("v1", "ConfigMap", "apps", "web").has_value());
 }
 
 TEST_CASE("a field another manager owns is a conflict naming the object, unless forced",
@@ -214,12 +435,14 @@ TEST_CASE("the release namespace gets the bundle's namespace labels and annotati
   KubeApiDouble api;
   Connected c(api);
   ApplyRequest r = Request({ConfigMap("apps", "web", "blue")});
-  r.namespace_labels = {{"team", "web"}};
+  r.namespace_labels = {{"team", "web"}, {"pod-security.kubernetes.io/enforce", "privileged"}};
   r.namespace_annotations = {{"owner", "ops"}};
   REQUIRE(c.applier->Apply(r).ok());
   auto ns = api.Get("v1", "Namespace", "", "apps");
   REQUIRE(ns.has_value());
   CHECK((*ns)["metadata"]["labels"]["team"] == "web");
+  // Pod security stays the cluster's decision, as in Fleet.
+  CHECK_FALSE((*ns)["metadata"]["labels"].contains("pod-security.kubernetes.io/enforce"));
   CHECK((*ns)["metadata"]["annotations"]["owner"] == "ops");
 }
 

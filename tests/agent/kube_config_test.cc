@@ -96,6 +96,39 @@ users:
   CHECK(config->exec->env.size() == 1);
 }
 
+// client-go runs a plugin command with a slash relative to the kubeconfig's
+// directory; the user's as/as-uid/as-groups become the impersonation.
+TEST_CASE("a kubeconfig's exec plugin options and impersonation are read", "[kube-config]") {
+  TempDir dir;
+  Write(dir.Sub("kubeconfig"), R"(current-context: c
+contexts: [{name: c, context: {cluster: k, user: u}}]
+clusters: [{name: k, cluster: {server: "https://k:6443"}}]
+users:
+- name: u
+  user:
+    as: jane
+    as-uid: "1234"
+    as-groups: [developers, system:authenticated]
+    exec:
+      apiVersion: client.authentication.k8s.io/v1beta1
+      command: ./bin/get-token
+      interactiveMode: Never
+      provideClusterInfo: true
+      installHint: see https://example.com/get-token
+)");
+  auto config = LoadKubeconfig(dir.Sub("kubeconfig"));
+  REQUIRE(config.ok());
+  REQUIRE(config->exec.has_value());
+  CHECK(config->exec->command == dir.Sub("./bin/get-token"));
+  CHECK(config->exec->api_version == "client.authentication.k8s.io/v1beta1");
+  CHECK(config->exec->interactive_mode == "Never");
+  CHECK(config->exec->provide_cluster_info);
+  CHECK(config->exec->install_hint == "see https://example.com/get-token");
+  REQUIRE(config->impersonate.has_value());
+  CHECK(*config->impersonate ==
+        Impersonation{"jane", "1234", {"developers", "system:authenticated"}});
+}
+
 TEST_CASE("a malformed kubeconfig names the file and the field", "[kube-config]") {
   TempDir dir;
   const std::string path = dir.Sub("kubeconfig");
@@ -132,6 +165,24 @@ users: [{name: u, user: {token: t}}]
         path +
             ": users[u].username: is not supported (use a token, a client certificate or an "
             "exec plugin)");
+  const std::string user_prefix =
+      "current-context: c\ncontexts: [{name: c, context: {cluster: k, user: u}}]\n"
+      "clusters: [{name: k, cluster: {server: \"https://k\"}}]\n";
+  CHECK(error_for(user_prefix + "users: [{name: u, user: {exec: {command: x}}}]\n") ==
+        path +
+            ": users[u].exec.apiVersion: \"\" is not client.authentication.k8s.io/v1 or "
+            "v1beta1");
+  CHECK(error_for(user_prefix +
+                  "users: [{name: u, user: {exec: {command: x, interactiveMode: Sometimes, "
+                  "apiVersion: client.authentication.k8s.io/v1}}}]\n") ==
+        path +
+            ": users[u].exec.interactiveMode: \"Sometimes\" is not Never, IfAvailable or "
+            "Always");
+  CHECK(error_for(user_prefix + "users: [{name: u, user: {token: t, as-groups: [g]}}]\n") ==
+        path + ": users[u]: as-groups and as-uid need `as` (the user to impersonate)");
+  CHECK(error_for(user_prefix +
+                  "users: [{name: u, user: {token: t, as: jane, as-user-extra: {k: [v]}}}]\n") ==
+        path + ": users[u].as-user-extra: is not supported (only as, as-uid and as-groups are)");
   CHECK(absl::StrContains(error_for("current-context: [unclosed"), path));
 }
 

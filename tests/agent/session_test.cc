@@ -554,21 +554,22 @@ TEST_CASE("A repeated identical Assignments is ACKed without applying again", "[
   CHECK(agent.Files() == std::vector<std::string>{kReaderFile, kSettingsFile, kApiFile});
 }
 
-// Nothing touched the target: CheckDrift has nothing to report and applies
+// Nothing touched the target: CheckDeployments has nothing to report and applies
 // nothing.
-TEST_CASE("CheckDrift reports nothing when the target matches what was applied", "[session]") {
+TEST_CASE("CheckDeployments reports nothing when the target matches what was applied",
+          "[session]") {
   Agent agent;
   agent.MustApply(
       Message("n1", {Upsert("web", kWebV1, CorrectDrift()), Upsert("ops", kOps)}, {kWebV1, kOps}));
 
-  CHECK_FALSE(agent.session().CheckDrift().has_value());
+  CHECK_FALSE(agent.session().CheckDeployments().has_value());
   CHECK(agent.session().applies_for_test() == 2);
 }
 
-// correctDrift: someone deleted or edited an applied object; CheckDrift puts
+// correctDrift: someone deleted or edited an applied object; CheckDeployments puts
 // it back as it was applied. The deployment was Ready and is Ready again, so
 // no state changed and there is no status report to send.
-TEST_CASE("CheckDrift with correctDrift restores a deleted or modified object", "[session]") {
+TEST_CASE("CheckDeployments with correctDrift restores a deleted or modified object", "[session]") {
   Agent agent;
   agent.MustApply(Message("n1", {Upsert("web", kWebV1, CorrectDrift())}, {kWebV1}));
   std::string drifted_file;
@@ -582,7 +583,7 @@ TEST_CASE("CheckDrift with correctDrift restores a deleted or modified object", 
     agent.Write(kApiFile, "apiVersion: apps/v1\nkind: Deployment\nspec:\n  replicas: 9\n");
   }
 
-  std::optional<v1::AgentMessage> report = agent.session().CheckDrift();
+  std::optional<v1::AgentMessage> report = agent.session().CheckDeployments();
 
   CHECK_FALSE(report.has_value());
   CHECK(agent.session().applies_for_test() == 2);
@@ -596,14 +597,14 @@ TEST_CASE("CheckDrift with correctDrift restores a deleted or modified object", 
   CHECK(rec->applied_deployment_id == rec->deployment_id);
 
   // Corrected: the next check finds nothing.
-  CHECK_FALSE(agent.session().CheckDrift().has_value());
+  CHECK_FALSE(agent.session().CheckDeployments().has_value());
   CHECK(agent.session().applies_for_test() == 2);
 }
 
 // Without correctDrift the drift is left alone but reported: Modified, not
 // ready, naming how many objects and the first one. The state persists, and
 // the report is sent once per change, and again when the drift goes away.
-TEST_CASE("CheckDrift without correctDrift reports Modified and leaves the target alone",
+TEST_CASE("CheckDeployments without correctDrift reports Modified and leaves the target alone",
           "[session]") {
   Agent agent;
   v1::Assignment web = Upsert("web", kWebV1);
@@ -611,7 +612,7 @@ TEST_CASE("CheckDrift without correctDrift reports Modified and leaves the targe
   const std::string edited = "apiVersion: v1\nkind: ConfigMap\ndata:\n  color: red\n";
   agent.Write(kSettingsFile, edited);
 
-  std::optional<v1::AgentMessage> report = agent.session().CheckDrift();
+  std::optional<v1::AgentMessage> report = agent.session().CheckDeployments();
 
   REQUIRE(report.has_value());
   REQUIRE(report->has_status());
@@ -619,9 +620,18 @@ TEST_CASE("CheckDrift without correctDrift reports Modified and leaves the targe
   const auto& s = report->status().statuses(0);
   CHECK(s.bundle_deployment_id() == "web");
   CHECK(s.state() == v1::MODIFIED);
-  CHECK_FALSE(s.ready());
+  CHECK(s.ready());  // its resources are ready, only modified
   CHECK_FALSE(s.non_modified());
-  CHECK(s.message() == "1 object(s) modified, first: ConfigMap web/settings");
+  const std::string patch =
+      R"(modified {"data":{"color":"blue"},"metadata":{"name":"settings","namespace":"web"}})";
+  CHECK(s.message() == "1 resource(s) modified; first: ConfigMap web/settings: " + patch);
+  REQUIRE(s.modified_size() == 1);
+  CHECK(s.modified(0).kind() == "ConfigMap");
+  CHECK(s.modified(0).namespace_() == "web");
+  CHECK(s.modified(0).name() == "settings");
+  CHECK(s.modified(0).message() == patch);
+  CHECK(s.non_ready_size() == 0);
+  CHECK_FALSE(s.incomplete_state());
   CHECK(s.applied_deployment_id() == web.deployment_id());
   CHECK(agent.Read(kSettingsFile) == edited);
   CHECK(agent.session().applies_for_test() == 2);
@@ -634,27 +644,30 @@ TEST_CASE("CheckDrift without correctDrift reports Modified and leaves the targe
   CHECK(HeldDeployments(agent.session().Hello()).count("web") == 1);
 
   // Nothing changed since: nothing to report.
-  CHECK_FALSE(agent.session().CheckDrift().has_value());
+  CHECK_FALSE(agent.session().CheckDeployments().has_value());
 
   // More drift changes the message: reported again.
   agent.Delete(kApiFile);
-  auto more = agent.session().CheckDrift();
+  auto more = agent.session().CheckDeployments();
   REQUIRE(more.has_value());
   REQUIRE(more->status().statuses_size() == 1);
   CHECK(more->status().statuses(0).state() == v1::MODIFIED);
   CHECK(more->status().statuses(0).message() ==
-        "2 object(s) modified, first: ConfigMap web/settings");
+        "2 resource(s) modified; first: ConfigMap web/settings: " + patch);
+  REQUIRE(more->status().statuses(0).modified_size() == 2);
+  CHECK(more->status().statuses(0).modified(1).message() == "missing");
   CHECK_FALSE(common::PathExists(agent.Path(kApiFile)));
 
   // The operator puts the objects back by hand: Ready again, reported.
   agent.Write(kSettingsFile, ObjectYaml(kWebV1, 0));
   agent.Write(kApiFile, ObjectYaml(kWebV1, 1));
-  auto healed = agent.session().CheckDrift();
+  auto healed = agent.session().CheckDeployments();
   REQUIRE(healed.has_value());
   REQUIRE(healed->status().statuses_size() == 1);
   CHECK(healed->status().statuses(0).state() == v1::READY);
   CHECK(healed->status().statuses(0).ready());
   CHECK(healed->status().statuses(0).message().empty());
+  CHECK(healed->status().statuses(0).modified_size() == 0);
   CHECK(agent.session().applies_for_test() == 2);
 }
 
@@ -683,7 +696,7 @@ TEST_CASE("After a restart Hello lists the same deployments and content hashes",
   CHECK(agent.session().applies_for_test() == 0);
 
   agent.Delete(kApiFile);
-  CHECK_FALSE(agent.session().CheckDrift().has_value());
+  CHECK_FALSE(agent.session().CheckDeployments().has_value());
   CHECK(agent.Read(kApiFile) == ObjectYaml(kWebV1, 1));
   CHECK(agent.session().applies_for_test() == 1);
 
@@ -707,7 +720,7 @@ TEST_CASE("A failed update keeps correcting drift of what is still running", "[s
 
   REQUIRE(agent.state().PruneContent().ok());
   agent.Delete(kSettingsFile);
-  CHECK_FALSE(agent.session().CheckDrift().has_value());  // state stays ErrApplied
+  CHECK_FALSE(agent.session().CheckDeployments().has_value());  // state stays ErrApplied
 
   CHECK(agent.Read(kSettingsFile) == ObjectYaml(kWebV1, 0));
   auto rec = agent.state().Deployment("web");
@@ -717,13 +730,13 @@ TEST_CASE("A failed update keeps correcting drift of what is still running", "[s
   CHECK(agent.state().HasContent(HashOf(kWebV1)));
 }
 
-// Re-sending what already runs must not hide drift found by CheckDrift.
+// Re-sending what already runs must not hide drift found by CheckDeployments.
 TEST_CASE("A repeated Assignments keeps a Modified state the drift check found", "[session]") {
   Agent agent;
   v1::Assignments msg = Message("n1", {Upsert("web", kWebV1)}, {kWebV1});
   agent.MustApply(msg);
   agent.Write(kSettingsFile, "apiVersion: v1\nkind: ConfigMap\ndata:\n  color: red\n");
-  REQUIRE(agent.session().CheckDrift().has_value());
+  REQUIRE(agent.session().CheckDeployments().has_value());
 
   auto again = agent.MustApply(msg);
   v1::StatusReport report = StatusOfAnswer(again);

@@ -1,11 +1,12 @@
-// KubeApplier: the Applier for a real cluster. Every object goes to the API
-// server by server-side apply under one field manager; namespaces the bundle
-// uses are created first, then CustomResourceDefinitions, then the rest in
-// the order the manager rendered them (Helm's install order). Each object
-// carries the inventory: label kInventoryLabel (the bundle deployment, as a
-// label value) and annotations naming the bundle deployment and its
-// deploymentID. Objects a deployment no longer has are deleted (background
-// propagation), CRDs only with deleteCRDResources.
+// KubeApplier: the Applier for a real cluster. Writes go as the agent, or,
+// for a bundle with serviceAccount, as that account (impersonation), so the
+// bundle gets only that account's rights; reads (checks) go as the agent. Every object goes to the
+// API server by server-side apply under one field manager; namespaces the bundle uses are created
+// first, then CustomResourceDefinitions, then the rest in the order the manager rendered them
+// (Helm's install order). Each object carries the inventory: label kInventoryLabel (the bundle
+// deployment, as a label value) and annotations naming the bundle deployment and its deploymentID.
+// Objects a deployment no longer has are deleted (background propagation), CRDs only with
+// deleteCRDResources.
 //
 // References: https://kubernetes.io/docs/reference/using-api/server-side-apply/
 // and https://kubernetes.io/docs/concepts/architecture/garbage-collection/
@@ -37,13 +38,16 @@ class KubeApplier : public Applier {
   explicit KubeApplier(std::unique_ptr<KubeClient> client);
 
   absl::StatusOr<ApplyResult> Apply(const ApplyRequest& request) override;
-  // Deletes the objects (CRDs are kept, as Fleet's default).
-  absl::Status Remove(const std::vector<ObjectRef>& objects, bool keep_resources) override;
-  // An object is drifted when it is missing, or when a field of the desired
-  // object has another value live (fields the server or others add are not
-  // drift; lists compare element by element).
-  absl::StatusOr<std::vector<ObjectRef>> Drifted(
-      const std::vector<nlohmann::json>& desired) override;
+  // Deletes the objects (CRDs are kept, as Fleet's default), then the
+  // deleteNamespace namespace unless it is default, kube-* or Flotilla's own.
+  absl::Status Remove(const RemoveRequest& request) override;
+  // Lists each kind and namespace of the deployment by the inventory label:
+  // a desired object not there is "missing" (or "not owned by us" when it
+  // exists without the label), one there but not desired is "extra", and a
+  // desired field with another value live is "modified <merge patch>" after
+  // comparePatches. Fields the server or other managers add are not drift.
+  // Readiness per kind, see readiness.h.
+  absl::StatusOr<CheckResult> Check(const CheckRequest& request) override;
 
   KubeClient& client() { return *client_; }
 
@@ -52,15 +56,30 @@ class KubeApplier : public Applier {
   // resource's scope.
   nlohmann::json Prepared(const nlohmann::json& object, const ResourceInfo& info,
                           const ApplyRequest& request) const;
-  absl::Status EnsureNamespace(const std::string& ns, const ApplyRequest& request);
-  absl::StatusOr<nlohmann::json> ServerSideApply(const ResourceInfo& info,
+  // The client that writes: the agent's own, or one impersonating the
+  // bundle's serviceAccount (in the agent's namespace, which must exist).
+  absl::StatusOr<KubeClient*> WriterFor(const std::string& service_account);
+  absl::Status EnsureNamespace(KubeClient& writer, const std::string& ns,
+                               const ApplyRequest& request);
+  absl::StatusOr<nlohmann::json> ServerSideApply(KubeClient& writer, const ResourceInfo& info,
                                                  const nlohmann::json& object, bool force);
-  absl::Status Delete(const ObjectRef& ref);
+  absl::Status Delete(KubeClient& writer, const ObjectRef& ref);
+  // OK when the object is absent or this deployment's; FailedPrecondition
+  // naming its owner otherwise (takeOwnership is off).
+  absl::Status CheckOwner(const ResourceInfo& info, const ObjectRef& ref,
+                          const std::string& bundle_deployment_id);
 
   std::unique_ptr<KubeClient> client_;
   Discovery discovery_;
-  // resourceVersion of each object after the last apply, to count writes.
-  std::map<ObjectRef, std::string> versions_;
+  // Who applied each object last and its resourceVersion then: to count
+  // writes, and to skip the ownership check of our own objects.
+  struct Applied {
+    std::string bundle_deployment_id;
+    std::string resource_version;
+  };
+  std::map<ObjectRef, Applied> versions_;
+  // Clients impersonating a serviceAccount, by its name.
+  std::map<std::string, std::unique_ptr<KubeClient>> impersonating_;
 };
 
 }  // namespace flotilla::agent::kube

@@ -8,12 +8,14 @@
 #include <utility>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "common/fs.h"
 #include "common/logging.h"
+#include "common/status_macros.h"
 
 namespace flotilla::agent::kube {
 namespace {
@@ -87,28 +89,88 @@ std::string StatusMessage(const std::string& body) {
   return std::string(absl::StripAsciiWhitespace(cut));
 }
 
+std::vector<std::string> ImpersonationHeaders(const Impersonation& as) {
+  std::vector<std::string> lines;
+  if (as.user.empty()) return lines;
+  lines.push_back(absl::StrCat("Impersonate-User: ", as.user));
+  if (!as.uid.empty()) lines.push_back(absl::StrCat("Impersonate-Uid: ", as.uid));
+  // One header per group, as client-go sends them.
+  for (const std::string& group : as.groups) {
+    lines.push_back(absl::StrCat("Impersonate-Group: ", group));
+  }
+  return lines;
+}
+
+namespace {
+
+absl::Status CheckImpersonation(const Impersonation& as, const std::string& source) {
+  if (as.user.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(source, ": impersonation needs a user (groups: ", as.groups.size(), ")"));
+  }
+  std::vector<const std::string*> values = {&as.user, &as.uid};
+  for (const std::string& g : as.groups) values.push_back(&g);
+  for (const std::string* v : values) {
+    if (v->find_first_of("\r\n") != std::string::npos) {
+      return absl::InvalidArgumentError(absl::StrCat(source, ": impersonation value \"",
+                                                     absl::CEscape(*v), "\" has a line break"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+void* NewCurlHandle() {
+  static std::once_flag init;
+  std::call_once(init, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+  return curl_easy_init();
+}
+
+}  // namespace
+
 absl::StatusOr<std::unique_ptr<KubeClient>> KubeClient::Create(KubeConfig config,
                                                                KubeClientOptions options) {
   if (config.server.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(config.source, ": no API server address"));
   }
-  if (config.token.empty() && config.token_file.empty() && config.client_cert_pem.empty() &&
-      config.exec.has_value()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(config.source, ": exec credential plugins (", config.exec->command,
-                     ") are not supported yet; give the agent a token or a client certificate"));
+  if (config.impersonate.has_value()) {
+    RETURN_IF_ERROR(CheckImpersonation(*config.impersonate, config.source));
   }
   if (!options.sleep) options.sleep = [](absl::Duration d) { absl::SleepFor(d); };
-  static std::once_flag init;
-  std::call_once(init, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-  std::unique_ptr<KubeClient> client(new KubeClient(std::move(config), std::move(options)));
-  client->curl_ = curl_easy_init();
+  if (options.clock == nullptr) options.clock = common::RealClock::Get();
+  std::shared_ptr<ExecCredentialSource> exec;
+  if (config.token.empty() && config.token_file.empty() && config.client_cert_pem.empty() &&
+      config.exec.has_value()) {
+    exec = std::make_shared<ExecCredentialSource>(
+        *config.exec,
+        ExecClusterInfo{config.server, config.ca_pem, config.insecure_skip_tls_verify},
+        options.clock, options.exec_limits);
+    // Fail now rather than at the first request when the plugin cannot work.
+    absl::StatusOr<ExecCredential> first = exec->Get();
+    if (!first.ok()) return common::Annotate(first.status(), config.source);
+  }
+  std::unique_ptr<KubeClient> client(
+      new KubeClient(std::move(config), std::move(options), std::move(exec)));
+  client->curl_ = NewCurlHandle();
   if (client->curl_ == nullptr) return absl::InternalError("curl_easy_init failed");
   return client;
 }
 
-KubeClient::KubeClient(KubeConfig config, KubeClientOptions options)
-    : config_(std::move(config)), options_(std::move(options)), token_(config_.token) {}
+absl::StatusOr<std::unique_ptr<KubeClient>> KubeClient::Impersonating(Impersonation as) const {
+  RETURN_IF_ERROR(CheckImpersonation(as, config_.source));
+  KubeConfig config = config_;
+  config.impersonate = std::move(as);
+  std::unique_ptr<KubeClient> client(new KubeClient(std::move(config), options_, exec_));
+  client->curl_ = NewCurlHandle();
+  if (client->curl_ == nullptr) return absl::InternalError("curl_easy_init failed");
+  return client;
+}
+
+KubeClient::KubeClient(KubeConfig config, KubeClientOptions options,
+                       std::shared_ptr<ExecCredentialSource> exec)
+    : config_(std::move(config)),
+      options_(std::move(options)),
+      token_(config_.token),
+      exec_(std::move(exec)) {}
 
 KubeClient::~KubeClient() {
   if (curl_ != nullptr) curl_easy_cleanup(static_cast<CURL*>(curl_));
@@ -135,6 +197,33 @@ absl::StatusOr<KubeClient::Answer> KubeClient::Send(const std::string& method,
                                                     const std::string& path,
                                                     const std::string& body,
                                                     const std::string& content_type) {
+  const std::string where = absl::StrCat(method, " ", path);
+  std::string token;
+  const std::string* cert_pem = &config_.client_cert_pem;
+  const std::string* key_pem = &config_.client_key_pem;
+  if (exec_ != nullptr) {
+    absl::StatusOr<ExecCredential> cred = exec_->Get();
+    if (!cred.ok()) return common::Annotate(cred.status(), where);
+    exec_used_ = *std::move(cred);
+    token = exec_used_.token;
+    if (!exec_used_.client_cert_pem.empty()) {
+      cert_pem = &exec_used_.client_cert_pem;
+      key_pem = &exec_used_.client_key_pem;
+    }
+  } else {
+    token = Token();
+  }
+  // A renewed client certificate must not ride on a connection whose TLS
+  // handshake presented the old one: a new handle drops the kept connection.
+  if (*cert_pem != last_cert_pem_) {
+    if (!last_cert_pem_.empty()) {
+      void* fresh = NewCurlHandle();
+      if (fresh == nullptr) return absl::InternalError("curl_easy_init failed");
+      curl_easy_cleanup(static_cast<CURL*>(curl_));
+      curl_ = fresh;
+    }
+    last_cert_pem_ = *cert_pem;
+  }
   CURL* c = static_cast<CURL*>(curl_);
   curl_easy_reset(c);
   Received received;
@@ -170,13 +259,14 @@ absl::StatusOr<KubeClient::Answer> KubeClient::Send(const std::string& method,
     curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
     curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
   }
+  // The certificate and key stay in memory (curl blobs), never in a file.
   curl_blob cert{}, key{};
-  if (!config_.client_cert_pem.empty()) {
-    cert.data = const_cast<char*>(config_.client_cert_pem.data());
-    cert.len = config_.client_cert_pem.size();
+  if (!cert_pem->empty()) {
+    cert.data = const_cast<char*>(cert_pem->data());
+    cert.len = cert_pem->size();
     cert.flags = CURL_BLOB_NOCOPY;
-    key.data = const_cast<char*>(config_.client_key_pem.data());
-    key.len = config_.client_key_pem.size();
+    key.data = const_cast<char*>(key_pem->data());
+    key.len = key_pem->size();
     key.flags = CURL_BLOB_NOCOPY;
     curl_easy_setopt(c, CURLOPT_SSLCERT_BLOB, &cert);
     curl_easy_setopt(c, CURLOPT_SSLCERTTYPE, "PEM");
@@ -185,9 +275,13 @@ absl::StatusOr<KubeClient::Answer> KubeClient::Send(const std::string& method,
   }
   curl_slist* headers = nullptr;
   headers = curl_slist_append(headers, "Accept: application/json");
-  const std::string token = Token();
   const std::string auth = absl::StrCat("Authorization: Bearer ", token);
   if (!token.empty()) headers = curl_slist_append(headers, auth.c_str());
+  if (config_.impersonate.has_value()) {
+    for (const std::string& line : ImpersonationHeaders(*config_.impersonate)) {
+      headers = curl_slist_append(headers, line.c_str());
+    }
+  }
   const std::string type = absl::StrCat("Content-Type: ", content_type);
   if (!content_type.empty()) headers = curl_slist_append(headers, type.c_str());
   headers = curl_slist_append(headers, "Expect:");
@@ -195,7 +289,6 @@ absl::StatusOr<KubeClient::Answer> KubeClient::Send(const std::string& method,
   ++requests_;
   const CURLcode rc = curl_easy_perform(c);
   curl_slist_free_all(headers);
-  const std::string where = absl::StrCat(method, " ", path);
   if (received.oversize) {
     return absl::ResourceExhaustedError(
         absl::StrCat(where, ": answer larger than ", kMaxBody, " bytes"));
@@ -219,7 +312,7 @@ absl::StatusOr<common::Json> KubeClient::Call(const std::string& method, const s
                                               const std::string& body,
                                               const std::string& content_type) {
   absl::Duration backoff = options_.initial_backoff;
-  bool reread_token = false;
+  bool renewed_credentials = false;
   for (int attempt = 1;; ++attempt) {
     absl::StatusOr<Answer> answer = Send(method, path, body, content_type);
     const bool last = attempt >= options_.max_attempts;
@@ -235,10 +328,17 @@ absl::StatusOr<common::Json> KubeClient::Call(const std::string& method, const s
             absl::StrCat(method, " ", path, ": the API server's answer is not JSON"));
       }
       return json;
-    } else if (answer->status == 401 && !config_.token_file.empty() && !reread_token) {
-      // A rotated token may not have a new mtime yet: read it again once.
-      reread_token = true;
-      token_mtime_ns_ = -1;
+    } else if (answer->status == 401 && !renewed_credentials &&
+               (exec_ != nullptr || !config_.token_file.empty())) {
+      // A rotated token may not have a new mtime yet: read it again once. An
+      // exec plugin's credentials may have been revoked before their expiry:
+      // run it again once (client-go does the same).
+      renewed_credentials = true;
+      if (exec_ != nullptr) {
+        exec_->Invalidate(exec_used_);
+      } else {
+        token_mtime_ns_ = -1;
+      }
       continue;
     } else if (!Retryable(answer->status) || last) {
       const std::string message = StatusMessage(answer->body);

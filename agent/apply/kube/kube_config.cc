@@ -96,7 +96,30 @@ absl::StatusOr<ExecPlugin> ReadExec(const KubeconfigReader& r, const Json& exec,
   ExecPlugin plugin;
   ASSIGN_OR_RETURN(plugin.command, r.String(exec, "command", where));
   if (plugin.command.empty()) return r.Error(where + ".command", "is required");
+  // client-go runs a command with a slash relative to the kubeconfig's
+  // directory and looks a bare name up on PATH.
+  if (absl::StrContains(plugin.command, '/')) plugin.command = r.Absolute(plugin.command);
   ASSIGN_OR_RETURN(plugin.api_version, r.String(exec, "apiVersion", where));
+  if (plugin.api_version != "client.authentication.k8s.io/v1" &&
+      plugin.api_version != "client.authentication.k8s.io/v1beta1") {
+    return r.Error(where + ".apiVersion",
+                   absl::StrCat("\"", plugin.api_version,
+                                "\" is not client.authentication.k8s.io/v1 or v1beta1"));
+  }
+  ASSIGN_OR_RETURN(plugin.interactive_mode, r.String(exec, "interactiveMode", where));
+  if (!plugin.interactive_mode.empty() && plugin.interactive_mode != "Never" &&
+      plugin.interactive_mode != "IfAvailable" && plugin.interactive_mode != "Always") {
+    return r.Error(
+        where + ".interactiveMode",
+        absl::StrCat("\"", plugin.interactive_mode, "\" is not Never, IfAvailable or Always"));
+  }
+  ASSIGN_OR_RETURN(plugin.install_hint, r.String(exec, "installHint", where));
+  if (exec.contains("provideClusterInfo") && !exec["provideClusterInfo"].is_null()) {
+    if (!exec["provideClusterInfo"].is_boolean()) {
+      return r.Error(where + ".provideClusterInfo", "must be true or false");
+    }
+    plugin.provide_cluster_info = exec["provideClusterInfo"].get<bool>();
+  }
   if (exec.contains("args") && !exec["args"].is_null()) {
     if (!exec["args"].is_array()) return r.Error(where + ".args", "must be a list of strings");
     for (const Json& a : exec["args"]) {
@@ -220,6 +243,30 @@ absl::StatusOr<KubeConfig> LoadKubeconfig(const std::string& path, const std::st
     if (user.contains("exec") && !user["exec"].is_null()) {
       ASSIGN_OR_RETURN(out.exec, ReadExec(r, user["exec"], where_user + ".exec"));
     }
+    ASSIGN_OR_RETURN(std::string as_user, r.String(user, "as", where_user));
+    ASSIGN_OR_RETURN(std::string as_uid, r.String(user, "as-uid", where_user));
+    std::vector<std::string> as_groups;
+    if (user.contains("as-groups") && !user["as-groups"].is_null()) {
+      if (!user["as-groups"].is_array()) {
+        return r.Error(where_user + ".as-groups", "must be a list of strings");
+      }
+      for (const Json& g : user["as-groups"]) {
+        if (!g.is_string()) return r.Error(where_user + ".as-groups", "must be a list of strings");
+        as_groups.push_back(g.get<std::string>());
+      }
+    }
+    if (!as_user.empty()) {
+      out.impersonate = Impersonation{as_user, as_uid, std::move(as_groups)};
+    } else if (!as_uid.empty() || !as_groups.empty()) {
+      // The API server refuses groups or a uid without a user to impersonate.
+      return r.Error(where_user, "as-groups and as-uid need `as` (the user to impersonate)");
+    }
+    // Acting as someone other than the kubeconfig says would be worse than
+    // refusing.
+    if (user.contains("as-user-extra") && !user["as-user-extra"].is_null()) {
+      return r.Error(where_user + ".as-user-extra",
+                     "is not supported (only as, as-uid and as-groups are)");
+    }
     for (const char* unsupported : {"auth-provider", "username", "password"}) {
       if (user.contains(unsupported) && !user[unsupported].is_null()) {
         return r.Error(absl::StrCat(where_user, ".", unsupported),
@@ -228,6 +275,10 @@ absl::StatusOr<KubeConfig> LoadKubeconfig(const std::string& path, const std::st
     }
   }
   return out;
+}
+
+Impersonation ServiceAccountUser(const std::string& ns, const std::string& name) {
+  return Impersonation{absl::StrCat("system:serviceaccount:", ns, ":", name), "", {}};
 }
 
 }  // namespace flotilla::agent::kube
