@@ -112,6 +112,24 @@ const std::vector<Command>& Commands() {
        "Example:\n"
        "  flotilla token create --ttl 30m --max-uses 1 --label env=prod",
        TokenFlags, RunToken},
+      {"agent-manifest", "agent-manifest --token T --manager ADDR",
+       "Print the Kubernetes install of a new cluster's agent",
+       "Prints, to pipe into kubectl on the downstream cluster, the objects that run an\n"
+       "agent there: Namespace, ServiceAccount, ClusterRoles (explicit kinds and verbs,\n"
+       "extended by aggregation) and binding, the Secret flotilla-agent-bootstrap with\n"
+       "the token and the manager CA, a PersistentVolumeClaim for the agent's identity,\n"
+       "and the Deployment (non-root, read-only root filesystem). Works offline: the CA\n"
+       "comes from --ca-file / FLOTILLA_CA_FILE (embedded), or --ca-pin instead.\n"
+       "The output holds the token: apply it, do not commit it. --manager must be a name\n"
+       "or IP in the manager's --server-names. See docs/kubernetes.md.\n"
+       "--template prints deploy/kubernetes/agent.yaml, with placeholders.\n"
+       "\n"
+       "Examples:\n"
+       "  TOKEN=$(flotilla token create --ttl 30m --max-uses 1 --cluster edge-7 | head -1)\n"
+       "  flotilla agent-manifest --token \"$TOKEN\" --manager flotilla.example.com:7443 \\\n"
+       "      --label env=prod | kubectl --context edge-7 apply -f -\n"
+       "  flotilla agent-manifest --template > deploy/kubernetes/agent.yaml",
+       AgentManifestFlags, RunAgentManifest},
       {"render", "render DIR [-l k=v]... [-o FMT]",
        "Show what a cluster with given labels gets from a bundle",
        "Reads DIR as one bundle (fleet.yaml or fleet.yml, resources, overlays,\n"

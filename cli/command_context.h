@@ -41,6 +41,8 @@ class CommandContext {
   // "get", "token": what `flotilla ... --help` hints name.
   const std::string& command_path() const { return command_path_; }
   const ParsedArgs& args() const { return args_; }
+  // The environment RunCli was given (FLOTILLA_CA_FILE and friends).
+  const Environment& env() const { return env_; }
   std::istream& in() { return in_; }
   std::ostream& out() { return out_; }
   std::ostream& err() { return err_; }

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <map>
 #include <optional>
+#include <sstream>
 #include <string>
 
 #include "absl/status/status.h"
@@ -12,11 +13,13 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "cli/agent_manifest.h"
 #include "cli/documents.h"
 #include "cli/labels.h"
 #include "cli/resource_printer.h"
 #include "cli/secrets.h"
 #include "cli/table.h"
+#include "common/tls/pki.h"
 
 namespace flotilla::cli {
 namespace {
@@ -571,6 +574,129 @@ int RunToken(CommandContext& ctx) {
                                 absl::UTCTimeZone())
             << "\n"
             << "ca-pin: " << token->ca_pin() << "\n";
+  return kExitOk;
+}
+
+// ---- agent-manifest ---------------------------------------------------------
+
+const std::vector<FlagSpec>& AgentManifestFlags() {
+  static const auto* flags = new std::vector<FlagSpec>{
+      {"token", '\0', true, "TOKEN",
+       "registration token flt1.<id>.<secret> (`flotilla token create`)"},
+      {"manager", '\0', true, "HOST:PORT",
+       "the manager as the cluster reaches it; a name in its --server-names"},
+      {"name", '\0', true, "NAME", "the cluster name the agent proposes"},
+      {"label", '\0', true, "KEY=VALUE", "a cluster label the agent proposes; repeatable"},
+      {"ca-pin", '\0', true, "sha256:HEX",
+       "trust the manager CA by this pin instead of embedding --ca-file"},
+      {"image", '\0', true, "IMAGE",
+       absl::StrCat("pinned agent image (default ", DefaultAgentImage(), ")")},
+      {"namespace", 'n', true, "NAMESPACE",
+       absl::StrCat("the agent's namespace (default ", kAgentDefaultNamespace, ")")},
+      {"template", '\0', false, "",
+       "placeholders for token, manager and CA (deploy/kubernetes/agent.yaml)"},
+  };
+  return *flags;
+}
+
+namespace {
+
+// The manager CA certificate for agent-manifest: --ca-file, else
+// FLOTILLA_CA_FILE. InvalidArgument naming the file and where it came from.
+absl::StatusOr<std::string> AgentManifestCa(CommandContext& ctx) {
+  std::string path;
+  std::string source;
+  if (std::optional<std::string> flag = ctx.args().Value(kCaFileFlag); flag.has_value()) {
+    path = *flag;
+    source = absl::StrCat("--", kCaFileFlag);
+  } else if (auto it = ctx.env().find(kCaFileEnv); it != ctx.env().end()) {
+    path = it->second;
+    source = kCaFileEnv;
+  }
+  if (path.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "agent-manifest needs the manager CA: pass --", kCaFileFlag, " PATH (or set ", kCaFileEnv,
+        ") to the manager's ca.crt, or --ca-pin sha256:<hex> as `flotilla token create` prints "
+        "it"));
+  }
+  std::istringstream no_stdin;
+  absl::StatusOr<std::string> pem = ReadInput(path, no_stdin);
+  if (!pem.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("CA certificate file (from ", source, "): ", pem.status().message()));
+  }
+  if (absl::StatusOr<common::CertificateInfo> info = common::ParseCertificate(*pem); !info.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "CA certificate file ", path, " (from ", source, ") holds no PEM certificate (",
+        info.status().message(), "); want the manager's <data-dir>/ca.crt"));
+  }
+  return pem;
+}
+
+}  // namespace
+
+int RunAgentManifest(CommandContext& ctx) {
+  if (!ctx.args().positionals().empty()) {
+    return ctx.UsageError(UnexpectedArgument(ctx.args().positionals().front()));
+  }
+  std::string image = ctx.args().Value("image").value_or("");
+  std::string namespace_ = ctx.args().Value("namespace").value_or("");
+  if (ctx.args().Has("image")) {
+    if (absl::Status s = ValidateImageReference(image); !s.ok()) return ctx.UsageError(s);
+  }
+  if (ctx.args().Has("namespace")) {
+    if (absl::Status s = ValidateNamespaceName(namespace_); !s.ok()) return ctx.UsageError(s);
+  }
+
+  if (ctx.args().Has("template")) {
+    for (const char* flag : {"token", "manager", "name", "label", "ca-pin", kCaFileFlag}) {
+      if (ctx.args().Has(flag)) {
+        return ctx.UsageError(absl::InvalidArgumentError(
+            absl::StrCat("--template prints placeholders and takes no --", flag,
+                         " (only --image and --namespace)")));
+      }
+    }
+    ctx.out() << AgentManifestTemplateYaml(image, namespace_);
+    return kExitOk;
+  }
+
+  AgentManifestOptions options;
+  std::optional<std::string> token = ctx.args().Value("token");
+  if (!token.has_value()) {
+    return ctx.UsageError(absl::InvalidArgumentError(
+        "agent-manifest needs --token flt1.<id>.<secret> (create one with `flotilla token "
+        "create --max-uses 1`)"));
+  }
+  options.token = std::string(absl::StripAsciiWhitespace(*token));
+  std::optional<std::string> manager = ctx.args().Value("manager");
+  if (!manager.has_value()) {
+    return ctx.UsageError(absl::InvalidArgumentError(
+        "agent-manifest needs --manager HOST:PORT: the manager's address as the downstream "
+        "cluster reaches it"));
+  }
+  options.manager = *manager;
+  options.name = ctx.args().Value("name").value_or("");
+  absl::StatusOr<std::map<std::string, std::string>> labels =
+      ParseLabelAssignments(ctx.args().Values("label"));
+  if (!labels.ok()) return ctx.UsageError(labels.status());
+  options.labels = *std::move(labels);
+  if (std::optional<std::string> pin = ctx.args().Value("ca-pin"); pin.has_value()) {
+    if (ctx.args().Has(kCaFileFlag)) {
+      return ctx.UsageError(absl::InvalidArgumentError(
+          absl::StrCat("give --", kCaFileFlag, " or --ca-pin, not both")));
+    }
+    options.ca_pin = *pin;
+  } else {
+    absl::StatusOr<std::string> ca = AgentManifestCa(ctx);
+    if (!ca.ok()) return ctx.UsageError(ca.status());
+    options.ca_pem = *std::move(ca);
+  }
+  options.image = image;
+  options.namespace_ = namespace_;
+
+  absl::StatusOr<std::string> manifest = AgentManifestYaml(options);
+  if (!manifest.ok()) return ctx.UsageError(manifest.status());
+  ctx.out() << *manifest;
   return kExitOk;
 }
 

@@ -1,6 +1,6 @@
-// The commands that call the manager. Each validates its own arguments before
-// connecting, prints results to out() and errors to err(), and returns an
-// ExitCode (command_context.h).
+// The commands that call the manager, and agent-manifest, which does not.
+// Each validates its own arguments before connecting, prints results to out()
+// and errors to err(), and returns an ExitCode (command_context.h).
 #pragma once
 
 #include <vector>
@@ -34,5 +34,12 @@ int RunSecret(CommandContext& ctx);
 // token create [--ttl D] [--max-uses N] [--label K=V]... [--cluster NAME].
 const std::vector<FlagSpec>& TokenFlags();
 int RunToken(CommandContext& ctx);
+
+// agent-manifest --token T --manager HOST:PORT [--name N] [--label K=V]...
+// [--ca-file F | --ca-pin sha256:H] [--image IMG] [--namespace NS], or
+// --template: prints the agent's Kubernetes install (agent_manifest.h).
+// Offline: reads the CA file (--ca-file or FLOTILLA_CA_FILE) and nothing else.
+const std::vector<FlagSpec>& AgentManifestFlags();
+int RunAgentManifest(CommandContext& ctx);
 
 }  // namespace flotilla::cli
