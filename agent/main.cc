@@ -113,15 +113,6 @@ int main(int argc, char** argv) {
   fa::AgentOptions opts;
   opts.manager = absl::GetFlag(FLAGS_manager);
   opts.token = absl::GetFlag(FLAGS_token);
-  if (!absl::GetFlag(FLAGS_token_file).empty()) {
-    auto t = fc::ReadFile(absl::GetFlag(FLAGS_token_file));
-    if (!t.ok()) {
-      std::fprintf(stderr, "flotilla-agent: --token-file: %s\n",
-                   std::string(t.status().message()).c_str());
-      return 2;
-    }
-    opts.token = std::string(absl::StripAsciiWhitespace(*t));
-  }
   opts.ca_file = absl::GetFlag(FLAGS_ca_file);
   opts.ca_pin = absl::GetFlag(FLAGS_ca_pin);
   opts.name = absl::GetFlag(FLAGS_name);
@@ -137,6 +128,19 @@ int main(int argc, char** argv) {
   if (!state.ok()) {
     std::fprintf(stderr, "flotilla-agent: %s\n", std::string(state.status().message()).c_str());
     return 1;
+  }
+  // The token is needed only to register: once registered, the file (a
+  // bootstrap Secret, say) may be gone.
+  auto identity = state->LoadIdentity();
+  const bool registered = identity.ok() && identity->has_value();
+  if (!absl::GetFlag(FLAGS_token_file).empty() && !registered) {
+    auto t = fc::ReadFile(absl::GetFlag(FLAGS_token_file));
+    if (!t.ok()) {
+      std::fprintf(stderr, "flotilla-agent: --token-file: %s\n",
+                   std::string(t.status().message()).c_str());
+      return 2;
+    }
+    opts.token = std::string(absl::StripAsciiWhitespace(*t));
   }
   fa::AgentRunner runner(opts, &*state, applier.get(), fc::RealClock::Get());
   if (auto st = runner.EnsureRegistered(); !st.ok()) {

@@ -20,6 +20,7 @@ using common::Json;
 
 constexpr char kAppName[] = "flotilla-agent";
 constexpr char kBaseRoleName[] = "flotilla-agent-base";
+constexpr char kImpersonateRoleName[] = "flotilla-agent-impersonate";
 constexpr char kBootstrapSecret[] = "flotilla-agent-bootstrap";
 constexpr char kStateClaim[] = "flotilla-agent-state";
 constexpr char kBootstrapDir[] = "/etc/flotilla/bootstrap";
@@ -276,6 +277,23 @@ std::vector<Json> BuildObjects(const ManifestValues& v) {
   binding["subjects"] = Json::array(
       {Json{{"kind", "ServiceAccount"}, {"name", kAppName}, {"namespace", v.namespace_}}});
   objects.push_back(std::move(binding));
+
+  // fleet.yaml serviceAccount: the agent writes as an account from its own
+  // namespace (where the operator creates them with the bundle's rights), so
+  // it may impersonate service accounts there and nowhere else.
+  Json impersonate =
+      Object("rbac.authorization.k8s.io/v1", "Role", Metadata(kImpersonateRoleName, v.namespace_));
+  impersonate["rules"] = Json::array({Json{{"apiGroups", Json::array({""})},
+                                           {"resources", Json::array({"serviceaccounts"})},
+                                           {"verbs", Json::array({"impersonate"})}}});
+  objects.push_back(std::move(impersonate));
+  Json impersonate_binding = Object("rbac.authorization.k8s.io/v1", "RoleBinding",
+                                    Metadata(kImpersonateRoleName, v.namespace_));
+  impersonate_binding["roleRef"] = {
+      {"apiGroup", "rbac.authorization.k8s.io"}, {"kind", "Role"}, {"name", kImpersonateRoleName}};
+  impersonate_binding["subjects"] = Json::array(
+      {Json{{"kind", "ServiceAccount"}, {"name", kAppName}, {"namespace", v.namespace_}}});
+  objects.push_back(std::move(impersonate_binding));
 
   Json secret = Object("v1", "Secret", Metadata(kBootstrapSecret, v.namespace_));
   secret["type"] = "Opaque";

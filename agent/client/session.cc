@@ -159,8 +159,8 @@ v1::AgentMessage AgentSession::FullStatus() const {
   return m;
 }
 
-absl::Status AgentSession::ApplyRecord(DeploymentRecord& r) {
-  RETURN_IF_ERROR(ApplyContent(r, r.deployment_id, r.content_hash, r.options_json));
+absl::Status AgentSession::ApplyRecord(DeploymentRecord& r, bool correcting) {
+  RETURN_IF_ERROR(ApplyContent(r, r.deployment_id, r.content_hash, r.options_json, correcting));
   r.applied_deployment_id = r.deployment_id;
   r.applied_content_hash = r.content_hash;
   r.applied_options_json = r.options_json;
@@ -169,7 +169,7 @@ absl::Status AgentSession::ApplyRecord(DeploymentRecord& r) {
 
 absl::Status AgentSession::ApplyContent(DeploymentRecord& r, const std::string& deployment_id,
                                         const std::string& content_hash,
-                                        const std::string& options_json) {
+                                        const std::string& options_json, bool correcting) {
   ASSIGN_OR_RETURN(std::string yaml, state_->GetContent(content_hash));
   ASSIGN_OR_RETURN(auto objects, common::ParseYamlDocuments(yaml, r.bundle_deployment_id));
   ApplyRequest req;
@@ -179,7 +179,9 @@ absl::Status AgentSession::ApplyContent(DeploymentRecord& r, const std::string& 
   req.previously_applied = r.applied_objects;
   const v1::DeploymentOptions options = ParseOptions(options_json);
   req.keep_resources = options.keep_resources();
-  req.force = options.force();
+  // Correcting drift takes back the fields someone else set since: the
+  // point of correctDrift (Fleet's rollback has no field owners to respect).
+  req.force = options.force() || correcting;
   req.release_namespace = ReleaseNamespace(options);
   req.namespace_labels.insert(options.namespace_labels().begin(), options.namespace_labels().end());
   req.namespace_annotations.insert(options.namespace_annotations().begin(),
@@ -371,7 +373,7 @@ void AgentSession::CheckAndCorrect(DeploymentRecord& r) {
         ->info("{}: {} object(s) drifted, first {}: {}; correcting", r.bundle_deployment_id,
                check->modified.size(), check->modified.front().ref.ToString(),
                check->modified.front().message);
-    if (absl::Status st = ApplyRecord(r); !st.ok()) {
+    if (absl::Status st = ApplyRecord(r, /*correcting=*/true); !st.ok()) {
       r.state = v1::ERR_APPLIED;
       r.message = absl::StrCat("correcting drift: ", st.message());
       return;
@@ -418,7 +420,7 @@ std::optional<v1::AgentMessage> AgentSession::CheckDeployments() {
         log->info("{}: {} object(s) of the running {} drifted; correcting", id,
                   check->modified.size(), r.applied_deployment_id.substr(0, 20));
         auto st = ApplyContent(r, r.applied_deployment_id, r.applied_content_hash,
-                               r.applied_options_json);
+                               r.applied_options_json, /*correcting=*/true);
         if (!st.ok()) log->warn("{}: correcting drift: {}", id, st.message());
         (void)state_->PutDeployment(r);
       }

@@ -48,11 +48,13 @@ class AgentSession {
   flotilla::v1::BundleDeploymentStatus StatusOf(const DeploymentRecord& r) const;
   // Applies a record's assigned content; on success it becomes the applied
   // deployment. Returns the error, if any.
-  absl::Status ApplyRecord(DeploymentRecord& r);
+  // With `correcting`, fields other managers took are taken back (force).
+  absl::Status ApplyRecord(DeploymentRecord& r, bool correcting = false);
   // Applies the given content over what the record says is applied; updates
   // only applied_objects.
   absl::Status ApplyContent(DeploymentRecord& r, const std::string& deployment_id,
-                            const std::string& content_hash, const std::string& options_json);
+                            const std::string& content_hash, const std::string& options_json,
+                            bool correcting = false);
 
   // Checks the applied content of a record against the target.
   absl::StatusOr<CheckResult> CheckRunning(const DeploymentRecord& r) const;

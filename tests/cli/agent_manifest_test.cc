@@ -78,7 +78,8 @@ TEST_CASE("agent-manifest prints the install objects with token, manager and CA 
   CHECK(kinds == std::vector<std::string>{
                      "Namespace/flotilla-agent", "ServiceAccount/flotilla-agent",
                      "ClusterRole/flotilla-agent-base", "ClusterRole/flotilla-agent",
-                     "ClusterRoleBinding/flotilla-agent", "Secret/flotilla-agent-bootstrap",
+                     "ClusterRoleBinding/flotilla-agent", "Role/flotilla-agent-impersonate",
+                     "RoleBinding/flotilla-agent-impersonate", "Secret/flotilla-agent-bootstrap",
                      "PersistentVolumeClaim/flotilla-agent-state", "Deployment/flotilla-agent"});
 
   const Json& secret = Find(objects, "Secret", "flotilla-agent-bootstrap");

@@ -1362,6 +1362,61 @@ TEST_CASE("dependsOn holds a bundle on a cluster until its dependency is ready t
   CHECK(f.controller().AssignmentsFor("c-us-1")->by_id.count("apps-web") == 1);
   CHECK(f.BdsOn("c-us-2").at("apps-web").deployment_id.empty());
   CHECK(f.TakeNotifications() == std::vector<Ids>{{"c-us-1"}});
+
+  // The agent gets the resolved dependencies to check them again itself.
+  const auto web = f.controller().AssignmentsFor("c-us-1")->by_id.at("apps-web").options();
+  REQUIRE(web.depends_on_size() == 1);
+  CHECK(web.depends_on(0).bundle_name() == "apps-db");
+  CHECK(web.depends_on(0).accepted_states_size() == 1);
+  CHECK(web.depends_on(0).accepted_states(0) == flotilla::v1::READY);
+  const auto api = f.controller().AssignmentsFor("c-us-1")->by_id.at("apps-api").options();
+  REQUIRE(api.depends_on_size() == 1);
+  CHECK(api.depends_on(0).bundle_name() == "apps-db");
+  CHECK(api.depends_on(0).accepted_states_size() == 2);
+}
+
+// What the agent needs of fleet.yaml to apply and check: takeOwnership,
+// ignore.conditions and diff.comparePatches travel in the options.
+TEST_CASE("takeOwnership, ignore.conditions and comparePatches reach the agent", "[controller]") {
+  Fixture f;
+  f.RegisterFleet();
+  f.repo().WriteFile("web/fleet.yaml", R"(helm:
+  takeOwnership: true
+ignore:
+  conditions:
+  - {type: Ready, status: "False"}
+diff:
+  comparePatches:
+  - apiVersion: apps/v1
+    kind: Deployment
+    name: web
+    namespace: apps
+    jsonPointers: [/spec/replicas]
+    operations:
+    - {op: remove, path: /spec/template/metadata/annotations}
+    - {op: replace, path: /metadata/labels/x, value: "y"}
+)");
+  f.repo().WriteFile("web/cm.yaml", ConfigMap("web", "v1"));
+  f.repo().Commit("options for the agent");
+  f.ApplyAndSync();
+  const auto o = f.controller().AssignmentsFor("c-us-1")->by_id.at("apps-web").options();
+  CHECK(o.take_ownership());
+  REQUIRE(o.ignore_conditions_size() == 1);
+  CHECK(o.ignore_conditions(0).fields().at("type") == "Ready");
+  CHECK(o.ignore_conditions(0).fields().at("status") == "False");
+  REQUIRE(o.compare_patches_size() == 1);
+  const auto& p = o.compare_patches(0);
+  CHECK(p.api_version() == "apps/v1");
+  CHECK(p.kind() == "Deployment");
+  CHECK(p.name() == "web");
+  CHECK(p.namespace_() == "apps");
+  REQUIRE(p.json_pointers_size() == 1);
+  CHECK(p.json_pointers(0) == "/spec/replicas");
+  REQUIRE(p.operations_size() == 2);
+  CHECK(p.operations(0).op() == "remove");
+  CHECK(p.operations(0).path() == "/spec/template/metadata/annotations");
+  CHECK(p.operations(0).value_json().empty());
+  CHECK(p.operations(1).value_json() == R"("y")");
 }
 
 // A packed chart "web" 1.2.0 (a ConfigMap "web" holding the release name),
