@@ -1,4 +1,5 @@
 // flotilla-agent: flags and wiring only.
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -16,6 +17,7 @@
 #include "agent/apply/kube/kube_applier.h"
 #include "agent/apply/kube/kube_config.h"
 #include "agent/client/agent_runner.h"
+#include "agent/client/health_server.h"
 #include "agent/state/agent_state.h"
 #include "common/flags.h"
 #include "common/fs.h"
@@ -35,6 +37,9 @@ ABSL_FLAG(std::string, target, "",
           "in for a cluster).");
 ABSL_FLAG(std::string, kube_context, "", "With --target kube:KUBECONFIG: the context to use.");
 ABSL_FLAG(std::string, log_level, "info", "trace, debug, info, warn or error.");
+ABSL_FLAG(std::string, health_listen, "",
+          "HOST:PORT for GET /healthz (the run loop makes progress) and /readyz (connected to "
+          "the manager), for probes; off when empty.");
 ABSL_FLAG(absl::Duration, check_interval, absl::Seconds(10),
           "How often applied bundles are checked for drift and readiness (polling).");
 ABSL_FLAG(absl::Duration, settle_interval, absl::Seconds(2),
@@ -143,6 +148,27 @@ int main(int argc, char** argv) {
     opts.token = std::string(absl::StripAsciiWhitespace(*t));
   }
   fa::AgentRunner runner(opts, &*state, applier.get(), fc::RealClock::Get());
+  std::unique_ptr<fa::HealthServer> health;
+  if (const std::string addr = absl::GetFlag(FLAGS_health_listen); !addr.empty()) {
+    std::string host;
+    int port = 0;
+    if (!fc::SplitHostPort(addr, &host, &port)) {
+      std::fprintf(stderr, "flotilla-agent: --health-listen must be HOST:PORT\n");
+      return 2;
+    }
+    // Longer than the longest reconnect wait (2 min plus jitter) and any
+    // sane apply: a loop that has not moved for that long is stuck.
+    const absl::Duration stuck = std::max(absl::Minutes(5), 3 * opts.drift_check);
+    health = std::make_unique<fa::HealthServer>([&runner, stuck] { return runner.Live(stuck); },
+                                                [&runner] { return runner.Connected(); });
+    absl::StatusOr<int> bound = health->Start(host.empty() ? "0.0.0.0" : host, port);
+    if (!bound.ok()) {
+      std::fprintf(stderr, "flotilla-agent: %s\n", std::string(bound.status().message()).c_str());
+      return 1;
+    }
+    fc::Logger("agent")->info("serving /healthz and /readyz on {}:{}",
+                              host.empty() ? "0.0.0.0" : host, *bound);
+  }
   if (auto st = runner.EnsureRegistered(); !st.ok()) {
     std::fprintf(stderr, "flotilla-agent: %s\n", std::string(st.message()).c_str());
     return 1;

@@ -145,13 +145,13 @@ Json Resources(const char* cpu_request, const char* memory_request, const char* 
   return resources;
 }
 
-// The agent has no health endpoint (yet): it is ready once it holds a
-// certificate, i.e. it has registered; it exits on errors it cannot recover
-// from. deploy/README.md says what this probe does not catch.
-Json RegisteredProbe(int initial_delay, int period, int failure_threshold) {
+// The agent's --health-listen port: /healthz answers while its run loop
+// makes progress, /readyz while it is connected to the manager.
+constexpr int kHealthPort = 8081;
+
+Json HttpProbe(const char* path, int initial_delay, int period, int failure_threshold) {
   Json probe = Json::object();
-  probe["exec"] = {
-      {"command", Json::array({"/usr/bin/test", "-s", absl::StrCat(kAgentStateDir, "/cert.pem")})}};
+  probe["httpGet"] = {{"path", path}, {"port", "health"}};
   probe["initialDelaySeconds"] = initial_delay;
   probe["periodSeconds"] = period;
   probe["timeoutSeconds"] = 5;
@@ -195,6 +195,7 @@ Json AgentDeployment(const ManifestValues& v) {
       v.ca_pin.empty() ? absl::StrCat("--ca-file=", kBootstrapDir, "/ca.crt")
                        : absl::StrCat("--ca-pin=", v.ca_pin),
       absl::StrCat("--state-dir=", kAgentStateDir),
+      absl::StrCat("--health-listen=:", kHealthPort),
   };
   if (!v.name.empty()) args.push_back(absl::StrCat("--name=", v.name));
   for (const auto& [key, value] : v.labels)
@@ -207,8 +208,10 @@ Json AgentDeployment(const ManifestValues& v) {
   container["args"] = args;
   container["securityContext"] = ContainerSecurityContext();
   container["resources"] = Resources("100m", "128Mi", "1", "512Mi");
-  container["readinessProbe"] = RegisteredProbe(5, 10, 3);
-  container["livenessProbe"] = RegisteredProbe(60, 30, 5);
+  container["ports"] =
+      Json::array({Json{{"name", "health"}, {"containerPort", kHealthPort}, {"protocol", "TCP"}}});
+  container["readinessProbe"] = HttpProbe("/readyz", 5, 10, 3);
+  container["livenessProbe"] = HttpProbe("/healthz", 60, 30, 5);
   container["volumeMounts"] = Json::array({
       VolumeMount("state", kAgentStateDir, false),
       VolumeMount("bootstrap", kBootstrapDir, true),

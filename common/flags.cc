@@ -1,5 +1,7 @@
 #include "common/flags.h"
 
+#include "absl/strings/numbers.h"
+
 namespace flotilla::common {
 
 std::vector<std::string> NormalizeFlagNames(int argc, char** argv) {
@@ -25,6 +27,13 @@ std::vector<char*> ArgvPointers(std::vector<std::string>& args) {
   for (auto& a : args) out.push_back(a.data());
   out.push_back(nullptr);
   return out;
+}
+
+bool SplitHostPort(const std::string& addr, std::string* host, int* port) {
+  size_t colon = addr.rfind(':');
+  if (colon == std::string::npos) return false;
+  *host = addr.substr(0, colon);
+  return absl::SimpleAtoi(addr.substr(colon + 1), port) && *port >= 0 && *port < 65536;
 }
 
 }  // namespace flotilla::common

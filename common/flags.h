@@ -12,4 +12,8 @@ namespace flotilla::common {
 std::vector<std::string> NormalizeFlagNames(int argc, char** argv);
 std::vector<char*> ArgvPointers(std::vector<std::string>& args);
 
+// Splits a listen address "HOST:PORT" (HOST may be empty or a bracketed IPv6
+// address; PORT 0-65535). False when it has no port or a bad one.
+bool SplitHostPort(const std::string& addr, std::string* host, int* port);
+
 }  // namespace flotilla::common

@@ -50,13 +50,6 @@ void OnSignal(int) {
   if (g_stop != nullptr && !g_stop->HasBeenNotified()) g_stop->Notify();
 }
 
-bool SplitHostPort(const std::string& addr, std::string* host, int* port) {
-  size_t colon = addr.rfind(':');
-  if (colon == std::string::npos) return false;
-  *host = addr.substr(0, colon);
-  return absl::SimpleAtoi(addr.substr(colon + 1), port) && *port >= 0 && *port < 65536;
-}
-
 int Fail(const std::string& what, const absl::Status& st) {
   std::fprintf(stderr, "flotilla-manager: %s: %s\n", what.c_str(),
                std::string(st.message()).c_str());
@@ -82,11 +75,11 @@ int main(int argc, char** argv) {
   const std::string data_dir = absl::GetFlag(FLAGS_data_dir);
   std::string grpc_host, http_host;
   int grpc_port = 0, http_port = 0;
-  if (!SplitHostPort(absl::GetFlag(FLAGS_listen), &grpc_host, &grpc_port)) {
+  if (!flotilla::common::SplitHostPort(absl::GetFlag(FLAGS_listen), &grpc_host, &grpc_port)) {
     std::fprintf(stderr, "flotilla-manager: --listen must be HOST:PORT\n");
     return 2;
   }
-  if (!SplitHostPort(absl::GetFlag(FLAGS_http_listen), &http_host, &http_port)) {
+  if (!flotilla::common::SplitHostPort(absl::GetFlag(FLAGS_http_listen), &http_host, &http_port)) {
     std::fprintf(stderr, "flotilla-manager: --http-listen must be HOST:PORT\n");
     return 2;
   }

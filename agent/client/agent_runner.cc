@@ -163,6 +163,12 @@ absl::Status AgentRunner::RenewIfDue() {
   return absl::OkStatus();
 }
 
+bool AgentRunner::Live(absl::Duration within) const {
+  const int64_t last = progress_unix_ms_.load();
+  // Not started yet (registering) counts as alive.
+  return last == 0 || clock_->Now() - absl::FromUnixMillis(last) <= within;
+}
+
 void AgentRunner::Run(absl::Notification* stop) {
   auto log = common::Logger("agent.stream");
   common::Backoff backoff;
@@ -172,6 +178,7 @@ void AgentRunner::Run(absl::Notification* stop) {
   absl::Time last_heartbeat = absl::InfinitePast();
   int failures = 0;
   while (!stop->HasBeenNotified()) {
+    Progress();
     auto renew = RenewIfDue();
     if (!renew.ok()) log->warn("{}", renew.message());
     auto ca = TrustedCa();
@@ -198,7 +205,9 @@ void AgentRunner::Run(absl::Notification* stop) {
       absl::MutexLock lock(&session_mu);
       auto pruned = state_->PruneContent();
       if (!pruned.ok()) log->warn("pruning the content cache: {}", pruned.message());
-      write(session.Hello());
+      // Written means the TLS handshake and the call went through: connected,
+      // even if the manager has nothing to send yet.
+      if (write(session.Hello())) connected_.store(true);
     }
     // Ticker: heartbeats, drift checks, stop and renewal.
     absl::Notification stream_done;
@@ -210,6 +219,7 @@ void AgentRunner::Run(absl::Notification* stop) {
         }
         absl::Time now = clock_->Now();
         absl::MutexLock lock(&session_mu);
+        Progress();
         // Sooner while something is rolling out or waiting for dependencies.
         const absl::Duration interval = session.Settling()
                                             ? std::min(options_.settle_check, options_.drift_check)
@@ -231,6 +241,7 @@ void AgentRunner::Run(absl::Notification* stop) {
     while (stream->Read(&msg)) {
       if (!got_any) {
         got_any = true;
+        connected_.store(true);
         if (failures > 0) log->info("connected to {} again", options_.manager);
         failures = 0;
         backoff.Reset();
@@ -240,6 +251,7 @@ void AgentRunner::Run(absl::Notification* stop) {
         for (const auto& out : session.HandleAssignments(msg.assignments())) write(out);
       }
     }
+    connected_.store(false);
     stream_done.Notify();
     ticker.join();
     grpc::Status st = stream->Finish();

@@ -6,6 +6,7 @@
 // keeps checking drift locally.
 #pragma once
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <string>
@@ -43,6 +44,12 @@ class AgentRunner {
   // Runs the stream until `stop` is notified.
   void Run(absl::Notification* stop);
 
+  // For health probes (any thread). Live: the run loop made progress within
+  // `within` (a stuck apply or a deadlock stops it). Connected: the stream to
+  // the manager is up and has answered.
+  bool Live(absl::Duration within) const;
+  bool Connected() const { return connected_.load(); }
+
  private:
   absl::StatusOr<std::string> TrustedCa();
   absl::Status RenewIfDue();
@@ -51,6 +58,9 @@ class AgentRunner {
   AgentState* const state_;
   Applier* const applier_;
   const common::Clock* const clock_;
+  std::atomic<int64_t> progress_unix_ms_{0};
+  std::atomic<bool> connected_{false};
+  void Progress() { progress_unix_ms_.store(absl::ToUnixMillis(clock_->Now())); }
 };
 
 }  // namespace flotilla::agent

@@ -93,12 +93,24 @@ TEST_CASE("agent-manifest prints the install objects with token, manager and CA 
                              "--token-file=/etc/flotilla/bootstrap/token",
                              "--ca-file=/etc/flotilla/bootstrap/ca.crt",
                              "--state-dir=/var/lib/flotilla-agent",
+                             "--health-listen=:8081",
                              "--name=edge-7",
                              "--label=env=prod",
                              "--label=region=eu",
                          });
+  // Probes on the agent's --health-listen port.
   const Json& container =
       Find(objects, "Deployment", "flotilla-agent")["spec"]["template"]["spec"]["containers"][0];
+  CHECK(container["ports"][0] ==
+        Json{{"name", "health"}, {"containerPort", 8081}, {"protocol", "TCP"}});
+  CHECK(container["readinessProbe"]["httpGet"] == Json{{"path", "/readyz"}, {"port", "health"}});
+  CHECK(container["livenessProbe"]["httpGet"] == Json{{"path", "/healthz"}, {"port", "health"}});
+  // Only the agent's own namespace for impersonation.
+  const Json& impersonate = Find(objects, "Role", "flotilla-agent-impersonate");
+  CHECK(impersonate["metadata"]["namespace"] == "flotilla-agent");
+  CHECK(impersonate["rules"] ==
+        Json::parse(
+            R"([{"apiGroups":[""],"resources":["serviceaccounts"],"verbs":["impersonate"]}])"));
   CHECK(container["image"] == DefaultAgentImage());
   CHECK(DefaultAgentImage() == "ghcr.io/flotilla/flotilla-agent:0.1.0");
 }

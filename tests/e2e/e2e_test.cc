@@ -617,6 +617,26 @@ TEST_CASE("A killed and restarted agent resumes without anything being re-sent",
   CHECK(mtimes_after.at("web/service/web.yaml") == mtimes_before.at("web/service/web.yaml"));
 }
 
+// --health-listen: /healthz while the run loop moves, /readyz while the
+// stream to the manager is up; a stopped manager turns readiness off, not
+// liveness (restarting the agent would not help).
+TEST_CASE("The agent's probes: live while running, ready while connected", "[e2e]") {
+  Fleet fleet;
+  AgentOptions options = fleet.Options("probed", {{"env", "dev"}});
+  options.token = fleet.Token();
+  options.health = true;
+  AgentProcess& agent = fleet.AddAgent(std::move(options));
+  const std::string health = agent.HealthAddress();
+  CHECK(HttpGet(health, "/healthz").status == 200);
+  fleet.Await("/readyz to answer 200", [&] { return HttpGet(health, "/readyz").status == 200; });
+  CHECK(HttpGet(health, "/metrics").status == 404);  // nothing else is served
+
+  fleet.manager().process().Stop();
+  fleet.Await("/readyz to answer 503", [&] { return HttpGet(health, "/readyz").status == 503; });
+  CHECK(HttpGet(health, "/readyz").body == "not connected to the manager\n");
+  CHECK(HttpGet(health, "/healthz").status == 200);
+}
+
 // A commit breaks apps/web/fleet.yaml. The GitRepo's error names the file,
 // line and column; web keeps its last good version on every cluster while a
 // later commit to the config bundle still deploys. Fixing the file recovers.

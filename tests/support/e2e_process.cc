@@ -474,7 +474,26 @@ void AgentProcess::Start() {
     args.insert(args.end(), {"--label", key + "=" + value});
   }
   args.insert(args.end(), {"--target", "dir:" + options_.target_dir});
+  if (options_.health) args.insert(args.end(), {"--health-listen", "127.0.0.1:0"});
   process_ = std::make_unique<Process>(BinaryPath("flotilla-agent"), args, options_.log_path);
+}
+
+std::string AgentProcess::HealthAddress() const {
+  const std::string kMarker = "serving /healthz and /readyz on ";
+  std::string address;
+  PollUntil([&] {
+    const std::string log = process_->Log();
+    const size_t at = log.rfind(kMarker);
+    if (at == std::string::npos) return false;
+    const size_t end = log.find('\n', at);
+    address =
+        log.substr(at + kMarker.size(), end == std::string::npos ? end : end - at - kMarker.size());
+    return true;
+  });
+  if (address.empty()) {
+    throw std::runtime_error("the agent does not serve /healthz:\n" + process_->LogTail());
+  }
+  return address;
 }
 
 void AgentProcess::Restart() {

@@ -142,6 +142,8 @@ struct AgentOptions {
   std::string state_dir;
   std::string target_dir;
   std::string log_path;
+  // Serve /healthz and /readyz on a free loopback port (--health-listen).
+  bool health = false;
 };
 
 // flotilla-agent with a directory target, started at construction.
@@ -156,6 +158,9 @@ class AgentProcess {
   const std::string& target_dir() const { return options_.target_dir; }
   const std::string& state_dir() const { return options_.state_dir; }
   Process& process() { return *process_; }
+  // With options.health: "127.0.0.1:PORT" from the agent's log, once it
+  // serves (up to 30s); throws std::runtime_error otherwise.
+  std::string HealthAddress() const;
 
   // Starts it again (after Stop or Kill) with the same options, but without
   // the registration token: a registered agent needs only its state dir.
