@@ -5,8 +5,8 @@
 #
 # The image runs as UID/GID 10001 and writes only to /var/lib/flotilla-agent (--state-dir:
 # the agent's key, certificate and applied state; mount a persistent volume there) and
-# /tmp, so it runs with a read-only root filesystem. It needs no shell; /usr/bin/test,
-# from the base image, serves the Kubernetes probes (deploy/README.md).
+# /tmp, so it runs with a read-only root filesystem. It needs no shell; the Kubernetes
+# probes call its --health-listen port (deploy/README.md).
 
 ARG DEBIAN_IMAGE=debian:12-slim
 
@@ -35,8 +35,8 @@ FROM ${DEBIAN_IMAGE}
 # the agent trusts only the manager CA it is given and its cluster's CA.
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      libabsl20220623 libcurl4 libfmt9 libgrpc++1.51 libgrpc29 libprotobuf32 libre2-9 \
-      libspdlog1.10 libssl3 libyaml-cpp0.7 zlib1g \
+      libabsl20220623 libcpp-httplib0.11 libcurl4 libfmt9 libgrpc++1.51 libgrpc29 \
+      libprotobuf32 libre2-9 libspdlog1.10 libssl3 libyaml-cpp0.7 zlib1g \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 10001 flotilla \
  && useradd --system --uid 10001 --gid 10001 --home-dir /var/lib/flotilla-agent \

@@ -16,6 +16,7 @@
 #include "common/fs.h"
 #include "common/yaml.h"
 #include "tests/cli/manifest_policy.h"
+#include "tests/support/test_util.h"
 
 namespace flotilla::cli {
 namespace {
@@ -194,6 +195,40 @@ TEST_CASE("the Dockerfiles build on debian:12-slim and run as the manifests' UID
         CHECK(installed.count(p) == 1);
       }
     }
+  }
+}
+
+// The runtime stage of each image must install the Debian package of every
+// shared library its binary links (objdump NEEDED, dpkg -S), apart from what
+// debian:12-slim itself has: a missing one only shows when the image runs.
+TEST_CASE("the runtime images install every shared library their binaries link", "[deploy]") {
+  const std::set<std::string> in_base_image = {"libc6", "libc6-i386", "libgcc-s1", "libstdc++6"};
+  for (const auto& [file, binary] :
+       {std::pair{"deploy/docker/manager.Dockerfile", "manager/flotilla-manager"},
+        std::pair{"deploy/docker/agent.Dockerfile", "agent/flotilla-agent"}}) {
+    INFO(file << " / " << binary);
+    const std::string text = SourceFile(file);
+    const std::string runtime = text.substr(text.find("# ---- runtime"));
+    std::set<std::string> installed;
+    for (absl::string_view word :
+         absl::StrSplit(runtime, absl::ByAnyChar(" \n\\"), absl::SkipEmpty())) {
+      installed.insert(std::string(word));
+    }
+    const std::string path = absl::StrCat(FLOTILLA_BINARY_DIR, "/", binary);
+    ::flotilla::testing::CommandResult needed = ::flotilla::testing::RunCommand(absl::StrCat(
+        "objdump -p ", path,
+        " | awk '/NEEDED/{print $2}' | while read l; do dpkg -S \"*/$l\" 2>/dev/null | "
+        "head -1 | cut -d: -f1; done | sort -u"));
+    INFO(needed.output);
+    REQUIRE(needed.exit_code == 0);
+    int packages = 0;
+    for (absl::string_view package : absl::StrSplit(needed.output, '\n', absl::SkipEmpty())) {
+      ++packages;
+      if (in_base_image.count(std::string(package)) > 0) continue;
+      INFO(package << " is linked but not installed by the runtime stage");
+      CHECK(installed.count(std::string(package)) == 1);
+    }
+    CHECK(packages >= 10);
   }
 }
 
