@@ -10,6 +10,7 @@
 #include "common/hash.h"
 #include "common/helm/archive.h"
 #include "common/helm/chart.h"
+#include "common/helm/chart_source.h"
 #include "common/helm/render.h"
 #include "common/render/kustomize.h"
 #include "common/render/overlays.h"
@@ -268,14 +269,14 @@ absl::StatusOr<RenderedManifest> RenderBundle(const RenderInput& input) {
     } else {
       RETURN_IF_ERROR(RenderHelmBundle(input, *chart_dir, out));
     }
-  } else if (!HelmString(input.options, "repo").empty() ||
-             (!HelmString(input.options, "chart").empty() &&
-              absl::StrContains(HelmString(input.options, "chart"), "://"))) {
-    return absl::UnimplementedError(
-        absl::StrCat("helm chart \"", HelmString(input.options, "chart"),
-                     "\" from a URL or repository (repo \"", HelmString(input.options, "repo"),
-                     "\") is not supported yet; only chart directories "
-                     "inside the bundle"));
+  } else if (helm::IsRemoteChart(HelmOptions(input.options))) {
+    // Callers download remote charts into the bundle first
+    // (helm::AddRemoteChartToBundle); rendering never goes to the network.
+    return absl::UnimplementedError(absl::StrCat(
+        "helm chart \"", HelmString(input.options, "chart"), "\" (repo \"",
+        HelmString(input.options, "repo"),
+        "\") was not fetched into the bundle before rendering; RenderBundle renders only "
+        "charts inside the bundle (see helm::AddRemoteChartToBundle)"));
   } else if (HasKustomization(input.files, kustomize_dir)) {
     // Fleet (bundlereader/style.go): a kustomization at kustomize.dir makes
     // this a kustomize bundle; overlays and plain manifests do not apply.
