@@ -52,6 +52,12 @@ enum Std {
   kFracSecond9,
 };
 
+// The ISO 8601 zone forms write (and read) a zero offset as "Z".
+bool IsIsoZone(Std std) {
+  return std == kISO8601TZ || std == kISO8601ColonTZ || std == kISO8601SecondsTZ ||
+         std == kISO8601ShortTZ || std == kISO8601ColonSecondsTZ;
+}
+
 struct Chunk {
   absl::string_view prefix;
   Std std = kNone;
@@ -301,8 +307,7 @@ std::string FormatGoTime(absl::Time t, absl::TimeZone zone, absl::string_view la
       case kNumSecondsTz:
       case kNumShortTZ:
       case kNumColonSecondsTZ: {
-        bool iso = c.std == kISO8601TZ || c.std == kISO8601ColonTZ || c.std == kISO8601SecondsTZ ||
-                   c.std == kISO8601ShortTZ || c.std == kISO8601ColonSecondsTZ;
+        const bool iso = IsIsoZone(c.std);
         if (offset == 0 && iso) {
           b.push_back('Z');
           break;
@@ -614,8 +619,7 @@ absl::StatusOr<ParsedTime> ParseGoTime(absl::string_view layout, absl::string_vi
       case kNumColonTZ:
       case kNumSecondsTz:
       case kNumColonSecondsTZ: {
-        bool iso = c.std == kISO8601TZ || c.std == kISO8601ColonTZ || c.std == kISO8601SecondsTZ ||
-                   c.std == kISO8601ShortTZ || c.std == kISO8601ColonSecondsTZ;
+        const bool iso = IsIsoZone(c.std);
         if (iso && !value.empty() && value[0] == 'Z') {
           value.remove_prefix(1);
           utc = true;
