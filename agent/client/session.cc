@@ -170,12 +170,12 @@ absl::Status AgentSession::ApplyRecord(DeploymentRecord& r, bool correcting) {
 absl::Status AgentSession::ApplyContent(DeploymentRecord& r, const std::string& deployment_id,
                                         const std::string& content_hash,
                                         const std::string& options_json, bool correcting) {
-  ASSIGN_OR_RETURN(std::string yaml, state_->GetContent(content_hash));
-  ASSIGN_OR_RETURN(auto objects, common::ParseYamlDocuments(yaml, r.bundle_deployment_id));
+  ASSIGN_OR_RETURN(const std::vector<nlohmann::json>* objects,
+                   ObjectsOf(content_hash, r.bundle_deployment_id));
   ApplyRequest req;
   req.bundle_deployment_id = r.bundle_deployment_id;
   req.deployment_id = deployment_id;
-  req.objects = std::move(objects);
+  req.objects = *objects;
   req.previously_applied = r.applied_objects;
   const v1::DeploymentOptions options = ParseOptions(options_json);
   req.keep_resources = options.keep_resources();
@@ -195,11 +195,23 @@ absl::Status AgentSession::ApplyContent(DeploymentRecord& r, const std::string& 
   return absl::OkStatus();
 }
 
-absl::StatusOr<CheckResult> AgentSession::CheckRunning(const DeploymentRecord& r) const {
-  ASSIGN_OR_RETURN(std::string yaml, state_->GetContent(r.applied_content_hash));
+absl::StatusOr<const std::vector<nlohmann::json>*> AgentSession::ObjectsOf(
+    const std::string& content_hash, const std::string& source) {
+  auto it = parsed_.find(content_hash);
+  if (it == parsed_.end()) {
+    ASSIGN_OR_RETURN(std::string yaml, state_->GetContent(content_hash));
+    ASSIGN_OR_RETURN(std::vector<nlohmann::json> objects, common::ParseYamlDocuments(yaml, source));
+    it = parsed_.emplace(content_hash, std::move(objects)).first;
+  }
+  return &it->second;
+}
+
+absl::StatusOr<CheckResult> AgentSession::CheckRunning(const DeploymentRecord& r) {
+  ASSIGN_OR_RETURN(const std::vector<nlohmann::json>* objects,
+                   ObjectsOf(r.applied_content_hash, r.bundle_deployment_id));
   CheckRequest req;
   req.bundle_deployment_id = r.bundle_deployment_id;
-  ASSIGN_OR_RETURN(req.desired, common::ParseYamlDocuments(yaml, r.bundle_deployment_id));
+  req.desired = *objects;
   // diff and ignore come from the assigned options: they are left out of
   // the deploymentID, so a change to them alone reaches the agent this way.
   const v1::DeploymentOptions options = OptionsOf(r);
@@ -438,6 +450,13 @@ std::optional<v1::AgentMessage> AgentSession::CheckDeployments() {
       *status.mutable_status()->add_statuses() = StatusOf(r);
     }
   }
+  // Parsed contents no deployment refers to any more.
+  std::set<std::string> in_use;
+  for (const auto& [id, r] : state_->deployments()) {
+    in_use.insert(r.content_hash);
+    in_use.insert(r.applied_content_hash);
+  }
+  std::erase_if(parsed_, [&](const auto& entry) { return in_use.count(entry.first) == 0; });
   if (status.status().statuses_size() == 0) return std::nullopt;
   return status;
 }

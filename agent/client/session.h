@@ -5,6 +5,7 @@
 // Threading: not thread-safe; the caller serialises calls.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -57,7 +58,11 @@ class AgentSession {
                             bool correcting = false);
 
   // Checks the applied content of a record against the target.
-  absl::StatusOr<CheckResult> CheckRunning(const DeploymentRecord& r) const;
+  absl::StatusOr<CheckResult> CheckRunning(const DeploymentRecord& r);
+  // A content's objects, read from the state and parsed once per session
+  // (checks run every few seconds); `source` names it in parse errors.
+  absl::StatusOr<const std::vector<nlohmann::json>*> ObjectsOf(const std::string& content_hash,
+                                                               const std::string& source);
   // Sets state, message and the resource lists from a check.
   void Judge(DeploymentRecord& r, const absl::StatusOr<CheckResult>& check) const;
   // "" when every dependsOn bundle on this agent is in an accepted state;
@@ -74,6 +79,9 @@ class AgentSession {
   const std::string agent_version_;
   int applies_ = 0;
   int drift_corrections_ = 0;
+  // content hash -> its parsed objects; entries no deployment uses are
+  // dropped after each CheckDeployments.
+  std::map<std::string, std::vector<nlohmann::json>> parsed_;
 };
 
 }  // namespace flotilla::agent
