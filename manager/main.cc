@@ -42,6 +42,9 @@ ABSL_FLAG(std::vector<std::string>, chart_mirror, {},
 ABSL_FLAG(std::string, kustomize, "",
           "Tool for kustomize.dir bundles: a kustomize or kubectl binary (default: kustomize, "
           "then kubectl, from PATH).");
+ABSL_FLAG(absl::Duration, offline_after, absl::Minutes(10),
+          "A cluster whose agent has had no stream and no contact for this long is reported "
+          "Offline (bundles with rolloutStrategy.excludeOfflineClusters then roll out past it).");
 
 namespace {
 
@@ -100,6 +103,12 @@ int main(int argc, char** argv) {
   fm::ControllerOptions copts;
   copts.git_cache_dir = data_dir + "/git";
   copts.kustomize.binary = absl::GetFlag(FLAGS_kustomize);
+  copts.offline_after = absl::GetFlag(FLAGS_offline_after);
+  if (copts.offline_after <= absl::ZeroDuration()) {
+    std::fprintf(stderr, "flotilla-manager: --offline-after must be positive, got %s\n",
+                 absl::FormatDuration(copts.offline_after).c_str());
+    return 2;
+  }
   for (const std::string& flag : absl::GetFlag(FLAGS_chart_mirror)) {
     auto mirror = flotilla::common::helm::ParseChartMirror(flag);
     if (!mirror.ok()) {
@@ -211,6 +220,7 @@ int main(int argc, char** argv) {
   std::thread poller([&] {
     while (!stop.HasBeenNotified()) {
       controller.PollDue();
+      controller.CheckOffline();
       controller.WaitForPollWork(
           std::clamp(controller.NextPollIn(), absl::Milliseconds(100), absl::Seconds(1)));
     }

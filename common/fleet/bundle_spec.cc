@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "common/fleet/rollout.h"
 #include "common/status_macros.h"
 
 namespace flotilla::common {
@@ -14,6 +15,41 @@ namespace {
 absl::Status FieldError(const YamlDocument& doc, const std::string& pointer,
                         absl::string_view field, absl::string_view problem) {
   return absl::InvalidArgumentError(absl::StrCat(doc.Where(pointer), ": ", field, ": ", problem));
+}
+
+// rolloutStrategy as Fleet reads it, plus Flotilla's excludeOfflineClusters:
+// limits are an int or a percentage, partitions are targets with a name and
+// their own maxUnavailable. Checked when fleet.yaml is read, so a typo is a
+// bundle error rather than a stalled rollout.
+absl::Status ValidateRolloutStrategy(const YamlDocument& doc, const std::string& at,
+                                     const Json& strategy) {
+  for (const auto& [k, fv] : strategy.items()) {
+    const std::string field_at = absl::StrCat(at, "/", k);
+    const std::string what = absl::StrCat(doc.Where(field_at), ": rolloutStrategy.", k);
+    if (fv.is_null()) continue;
+    if (k == "maxUnavailable" || k == "maxUnavailablePartitions" || k == "autoPartitionSize") {
+      RETURN_IF_ERROR(RolloutLimit(10, fv, nullptr, what).status());
+    } else if (k == "autoPartitionThreshold" || k == "maxNew") {
+      if (!fv.is_number_integer()) return FieldError(doc, field_at, k, "must be an integer");
+    } else if (k == "excludeOfflineClusters") {
+      if (!fv.is_boolean()) return FieldError(doc, field_at, k, "must be true or false");
+    } else if (k == "partitions") {
+      if (!fv.is_array()) return FieldError(doc, field_at, k, "must be a list");
+      for (size_t i = 0; i < fv.size(); ++i) {
+        const std::string p_at = absl::StrCat(field_at, "/", i);
+        RETURN_IF_ERROR(ParseBundleTarget(doc, p_at, true).status());
+        if (fv[i].contains("maxUnavailable") && !fv[i]["maxUnavailable"].is_null()) {
+          RETURN_IF_ERROR(
+              RolloutLimit(10, fv[i]["maxUnavailable"], nullptr,
+                           absl::StrCat(doc.Where(p_at + "/maxUnavailable"),
+                                        ": rolloutStrategy.partitions[", i, "].maxUnavailable"))
+                  .status());
+        }
+      }
+    }
+    // Other keys are ignored, as Fleet ignores unknown fields.
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::vector<BundleTarget>> TargetList(const YamlDocument& doc,
@@ -74,7 +110,10 @@ absl::StatusOr<BundleSpec> FromDocument(const YamlDocument& doc) {
       if (fv.is_array()) spec.depends_on = fv;
     } else if (k == "rolloutStrategy") {
       if (!fv.is_null() && !fv.is_object()) return FieldError(doc, at, k, "must be a mapping");
-      if (fv.is_object()) spec.rollout_strategy = fv;
+      if (fv.is_object()) {
+        RETURN_IF_ERROR(ValidateRolloutStrategy(doc, at, fv));
+        spec.rollout_strategy = fv;
+      }
     } else if (k == "imageScans") {
       if (!fv.is_null() && !(fv.is_array() && fv.empty())) {
         return FieldError(doc, at, k, "image scanning is not enabled in this manager");

@@ -26,7 +26,8 @@ Json Field(const Json& object, const char* key) {
 // Fleet's isUnavailable: told to run something it has not applied, or not
 // ready. A cluster without a BundleDeployment is not counted.
 bool Unavailable(const RolloutTarget& t) {
-  return t.has_deployment && (t.applied_deployment_id != t.deployment_id || !t.ready);
+  return t.has_deployment && !t.offline_excluded &&
+         (t.applied_deployment_id != t.deployment_id || !t.ready);
 }
 
 // Fleet's upToDate: staged, current and applied are all the desired one.
@@ -160,6 +161,11 @@ absl::StatusOr<RolloutPlan> PlanRollout(const Json& strategy,
           t.deployment_id == t.desired_deployment_id) {
         continue;
       }
+      if (t.offline_excluded) {
+        t.deployment_id = t.desired_deployment_id;
+        plan.promote[i] = true;
+        continue;
+      }
       const bool unavailable = Unavailable(t);
       if ((plan.unavailable < plan.max_unavailable || unavailable) &&
           (p.status.unavailable < p.status.max_unavailable || unavailable)) {
@@ -174,6 +180,7 @@ absl::StatusOr<RolloutPlan> PlanRollout(const Json& strategy,
     }
     p.status.unavailable = 0;
     for (size_t i : p.members) {
+      if (after[i].offline_excluded) continue;
       if (!UpToDate(after[i]) || Unavailable(after[i])) ++p.status.unavailable;
     }
     if (p.status.unavailable > p.status.max_unavailable) ++plan.unavailable_partitions;

@@ -30,6 +30,12 @@ struct RolloutTarget {
   std::string applied_deployment_id;  // what the agent reports as applied
   bool ready = false;
   bool paused = false;  // bundle or cluster paused
+  // Flotilla, not Fleet: the cluster has been offline longer than the
+  // manager's --offline-after and the bundle sets
+  // rolloutStrategy.excludeOfflineClusters. It never counts as unavailable
+  // and takes the new deploymentID without using up maxUnavailable, so one
+  // dead cluster does not stall the rollout; its agent applies it on return.
+  bool offline_excluded = false;
   // Which manual partitions (rolloutStrategy.partitions[] indexes) the
   // cluster falls into; a cluster can be in several, or in none (then it is
   // never rolled out, as in Fleet).

@@ -96,6 +96,11 @@ flotilla::v1::DeploymentOptions AgentOptions(const Json& options, const common::
   return o;
 }
 
+// Whether a reported state means ready (for the rollout).
+bool ReadyState(int state) {
+  return state == flotilla::v1::READY || state == flotilla::v1::MODIFIED;
+}
+
 std::string ToJsonString(const google::protobuf::Message& m) {
   std::string out;
   google::protobuf::util::JsonPrintOptions opts;
@@ -105,15 +110,6 @@ std::string ToJsonString(const google::protobuf::Message& m) {
 }
 
 }  // namespace
-
-flotilla::v1::BundleDeploymentState EffectiveState(const BundleDeploymentRecord& bd) {
-  namespace v1 = flotilla::v1;
-  if (bd.applied_deployment_id != bd.deployment_id) {
-    return bd.state == v1::ERR_APPLIED ? v1::ERR_APPLIED : v1::WAIT_APPLIED;
-  }
-  if (bd.state == v1::STATE_UNSPECIFIED) return v1::WAIT_APPLIED;
-  return static_cast<v1::BundleDeploymentState>(bd.state);
-}
 
 FleetController::FleetController(Store* store, const common::Clock* clock,
                                  ControllerOptions options)
@@ -227,7 +223,7 @@ absl::Status FleetController::LoadLocked() {
   for (auto& bd : bds) {
     auto it = contents.find(bd.content_hash);
     if (it != contents.end()) contents_[bd.content_hash] = it->second;
-    bds_[bd.cluster_id][bd.bundle] = bd;
+    PutBdLocked(bd);
   }
   std::set<std::string> all;
   for (const auto& [id, c] : clusters_) all.insert(id);
@@ -645,12 +641,14 @@ absl::StatusOr<std::string> FleetController::Render(const BundleState& b, const 
 
 absl::StatusOr<std::set<std::string>> FleetController::Retarget(
     const std::set<std::string>& bundle_names, const std::set<std::string>& cluster_ids) {
-  std::vector<BundleDeploymentRecord> upserts;
+  // Every record this pass writes, by (bundle, cluster id): staged changes
+  // first, then what the rollout promotes.
+  BdWrites writes;
   std::vector<std::pair<std::string, std::string>> deletes;  // bundle, cluster
   std::set<std::string> new_contents;
   std::map<std::string, std::string> bundle_errors;
-  std::set<std::string> changed_clusters;
   std::set<std::string> held_bundles;
+  std::set<std::string> to_roll_out;
 
   std::set<std::string> bundle_set = bundle_names;
   if (bundle_set.empty()) {
@@ -671,8 +669,6 @@ absl::StatusOr<std::set<std::string>> FleetController::Retarget(
       auto rit = repos_.find(b->record.gitrepo);
       if (rit != repos_.end()) repo = &rit->second;
     }
-    // Paused GitRepo or bundle: keep what clusters have (Fleet: not promoted).
-    if (b != nullptr && (b->spec.paused || (repo != nullptr && repo->spec.paused))) continue;
     // A bundle that never rendered (no good version) deploys nowhere.
     bool usable =
         b != nullptr && repo != nullptr && (b->record.error.empty() || !b->files->empty());
@@ -683,9 +679,6 @@ absl::StatusOr<std::set<std::string>> FleetController::Retarget(
       auto cit = clusters_.find(cid);
       if (cit == clusters_.end()) continue;
       const ClusterRecord& cluster = cit->second;
-      // Fleet: a paused cluster's BundleDeployments are not promoted; it keeps
-      // what it has (shown OutOfSync once rollouts arrive).
-      if (cluster.paused) continue;
       auto& existing_map = bds_[cid];
       auto existing = existing_map.find(bname);
       bool want = false;
@@ -708,8 +701,6 @@ absl::StatusOr<std::set<std::string>> FleetController::Retarget(
           }
           want = true;
           std::string options_hash = common::OptionsHash(d.options);
-          desired.bundle = bname;
-          desired.cluster_id = cid;
           desired.content_hash = *content;
           desired.deployment_id = common::DeploymentId(*content, options_hash);
           flotilla::v1::DeploymentOptions agent_options = AgentOptions(d.options, repo->spec);
@@ -717,42 +708,53 @@ absl::StatusOr<std::set<std::string>> FleetController::Retarget(
           desired.options_json = ToJsonString(agent_options);
         }
       }
-      if (want) {
-        std::string pending = PendingDependencies(*b, cid);
-        if (!pending.empty()) {
-          // Held: the cluster keeps what it has; a new one gets a
-          // placeholder with no deployment, so the reason shows.
-          held_[cid][bname] = pending;
-          held_bundles.insert(bname);
-          if (existing == existing_map.end()) {
-            BundleDeploymentRecord placeholder;
-            placeholder.bundle = bname;
-            placeholder.cluster_id = cid;
-            placeholder.state = flotilla::v1::WAIT_APPLIED;
-            placeholder.message = pending;
-            upserts.push_back(std::move(placeholder));
-          }
-          continue;
-        }
+      if (!want) {
         held_[cid].erase(bname);
-        if (existing == existing_map.end() ||
-            existing->second.deployment_id != desired.deployment_id ||
-            existing->second.options_json != desired.options_json) {
-          if (existing != existing_map.end()) {
-            desired.applied_deployment_id = existing->second.applied_deployment_id;
-            desired.state = existing->second.state;
-            desired.message = existing->second.message;
-            desired.status_json = existing->second.status_json;
-            desired.status_time = existing->second.status_time;
-          }
-          new_contents.insert(desired.content_hash);
-          upserts.push_back(std::move(desired));
-        }
-      } else {
-        held_[cid].erase(bname);
+        uncreated_[bname].erase(cid);
         if (existing != existing_map.end()) deletes.emplace_back(bname, cid);
+        continue;
+      }
+      std::string pending = PendingDependencies(*b, cid);
+      if (!pending.empty()) {
+        // Held: the cluster keeps what it has; a new one gets a placeholder
+        // with no deployment, so the reason shows.
+        held_[cid][bname] = pending;
+        held_bundles.insert(bname);
+        uncreated_[bname].erase(cid);
+        if (existing == existing_map.end()) {
+          BundleDeploymentRecord placeholder;
+          placeholder.bundle = bname;
+          placeholder.cluster_id = cid;
+          placeholder.state = flotilla::v1::WAIT_APPLIED;
+          placeholder.message = pending;
+          writes[{bname, cid}] = std::move(placeholder);
+        }
+        continue;
+      }
+      held_[cid].erase(bname);
+      // Stage what targeting wants; the rollout decides when it runs.
+      BundleDeploymentRecord rec;
+      if (existing != existing_map.end()) {
+        rec = existing->second;
+      } else {
+        rec.bundle = bname;
+        rec.cluster_id = cid;
+      }
+      if (rec.staged_deployment_id != desired.deployment_id ||
+          rec.staged_content_hash != desired.content_hash ||
+          rec.staged_options_json != desired.options_json) {
+        rec.staged_deployment_id = desired.deployment_id;
+        rec.staged_content_hash = desired.content_hash;
+        rec.staged_options_json = std::move(desired.options_json);
+        new_contents.insert(desired.content_hash);
+        if (existing == existing_map.end()) {
+          uncreated_[bname][cid] = rec;
+        } else {
+          writes[{bname, cid}] = std::move(rec);
+        }
       }
     }
+    if (usable) to_roll_out.insert(bname);
     // A render error is cleared only when every cluster was evaluated: a
     // cluster where the bundle renders says nothing about the others.
     const bool all_clusters = cluster_ids.empty();
@@ -763,37 +765,11 @@ absl::StatusOr<std::set<std::string>> FleetController::Retarget(
       bundle_errors[bname] = "";
     }
   }
+  for (const std::string& bname : to_roll_out) RollOutLocked(bname, writes);
 
-  if (upserts.empty() && deletes.empty() && bundle_errors.empty()) return changed_clusters;
-
-  RETURN_IF_ERROR(store_->Write([&](Tx& tx) -> absl::Status {
-    for (const auto& h : new_contents) {
-      ASSIGN_OR_RETURN(bool has, tx.HasContent(h));
-      if (!has) RETURN_IF_ERROR(tx.PutContent(ContentRecord{h, contents_.at(h)}));
-    }
-    for (const auto& bd : upserts) RETURN_IF_ERROR(tx.PutBundleDeployment(bd));
-    for (const auto& [bundle, cid] : deletes) {
-      RETURN_IF_ERROR(tx.DeleteBundleDeployment(bundle, cid));
-    }
-    for (const auto& [bname, err] : bundle_errors) {
-      BundleRecord r = bundles_.at(bname).record;
-      r.error = err.empty() ? "" : "render: " + err;
-      RETURN_IF_ERROR(tx.PutBundle(r));
-    }
-    return absl::OkStatus();
-  }));
-  for (auto& bd : upserts) {
-    changed_clusters.insert(bd.cluster_id);
-    bds_[bd.cluster_id][bd.bundle] = std::move(bd);
-  }
-  for (const auto& [bundle, cid] : deletes) {
-    changed_clusters.insert(cid);
-    bds_[cid].erase(bundle);
-  }
-  for (const auto& [bname, err] : bundle_errors) {
-    bundles_.at(bname).record.error = err.empty() ? "" : "render: " + err;
-  }
-  PublishAssignments(changed_clusters);
+  std::set<std::string> changed_clusters;
+  RETURN_IF_ERROR(
+      WriteBundleDeployments(writes, deletes, new_contents, bundle_errors, &changed_clusters));
   // Bundles held for dependencies that this very pass created or changed
   // (say, both bundles arrived in one commit) are looked at once more.
   if (!held_bundles.empty() && !changed_clusters.empty() && !second_pass_) {
@@ -804,6 +780,48 @@ absl::StatusOr<std::set<std::string>> FleetController::Retarget(
     changed_clusters.insert(more->begin(), more->end());
   }
   return changed_clusters;
+}
+
+absl::Status FleetController::WriteBundleDeployments(
+    const BdWrites& writes, const std::vector<std::pair<std::string, std::string>>& deletes,
+    const std::set<std::string>& new_contents,
+    const std::map<std::string, std::string>& bundle_errors, std::set<std::string>* changed) {
+  if (writes.empty() && deletes.empty() && bundle_errors.empty()) return absl::OkStatus();
+  RETURN_IF_ERROR(store_->Write([&](Tx& tx) -> absl::Status {
+    for (const auto& h : new_contents) {
+      ASSIGN_OR_RETURN(bool has, tx.HasContent(h));
+      if (!has) RETURN_IF_ERROR(tx.PutContent(ContentRecord{h, contents_.at(h)}));
+    }
+    for (const auto& [key, bd] : writes) RETURN_IF_ERROR(tx.PutBundleDeployment(bd));
+    for (const auto& [bundle, cid] : deletes) {
+      RETURN_IF_ERROR(tx.DeleteBundleDeployment(bundle, cid));
+    }
+    for (const auto& [bname, err] : bundle_errors) {
+      BundleRecord r = bundles_.at(bname).record;
+      r.error = err.empty() ? "" : "render: " + err;
+      RETURN_IF_ERROR(tx.PutBundle(r));
+    }
+    return absl::OkStatus();
+  }));
+  // An agent hears only of changes to what it is told to run.
+  for (const auto& [key, bd] : writes) {
+    const auto& [bname, cid] = key;
+    const BundleDeploymentRecord* old = FindBd(bname, cid);
+    if (old == nullptr || old->deployment_id != bd.deployment_id ||
+        old->content_hash != bd.content_hash || old->options_json != bd.options_json) {
+      changed->insert(cid);
+    }
+    PutBdLocked(bd);
+  }
+  for (const auto& [bundle, cid] : deletes) {
+    changed->insert(cid);
+    EraseBdLocked(bundle, cid);
+  }
+  for (const auto& [bname, err] : bundle_errors) {
+    bundles_.at(bname).record.error = err.empty() ? "" : "render: " + err;
+  }
+  PublishAssignments(*changed);
+  return absl::OkStatus();
 }
 
 void FleetController::PublishAssignments(const std::set<std::string>& clusters) {
@@ -860,14 +878,22 @@ absl::Status FleetController::ReportStatus(
   std::set<std::string> changed;
   {
     absl::MutexLock lock(&mu_);
-    RETURN_IF_ERROR(ReportStatusLocked(cluster_id, statuses));
+    std::set<std::string> progressed;
+    RETURN_IF_ERROR(ReportStatusLocked(cluster_id, statuses, &progressed));
+    // A change of readiness may let a rollout move on.
+    BdWrites writes;
+    for (const auto& bundle : progressed) {
+      if (NeedsRollOutLocked(bundle)) RollOutLocked(bundle, writes);
+    }
+    RETURN_IF_ERROR(WriteBundleDeployments(writes, {}, {}, {}, &changed));
     // A dependency's new state may release bundles waiting on it here.
     std::set<std::string> dependents;
     for (const auto& [name, b] : bundles_) {
       if (b.spec.depends_on.is_array() && !b.spec.depends_on.empty()) dependents.insert(name);
     }
     if (!dependents.empty() && !statuses.empty()) {
-      ASSIGN_OR_RETURN(changed, Retarget(dependents, {cluster_id}));
+      ASSIGN_OR_RETURN(std::set<std::string> more, Retarget(dependents, {cluster_id}));
+      changed.insert(more.begin(), more.end());
     }
   }
   Notify(changed);
@@ -876,7 +902,8 @@ absl::Status FleetController::ReportStatus(
 
 absl::Status FleetController::ReportStatusLocked(
     const std::string& cluster_id,
-    const std::vector<flotilla::v1::BundleDeploymentStatus>& statuses) {
+    const std::vector<flotilla::v1::BundleDeploymentStatus>& statuses,
+    std::set<std::string>* progressed) {
   auto cit = clusters_.find(cluster_id);
   if (cit == clusters_.end()) return absl::NotFoundError("cluster not found");
   std::vector<BundleDeploymentRecord> updates;
@@ -886,6 +913,10 @@ absl::Status FleetController::ReportStatusLocked(
     auto it = m.find(s.bundle_deployment_id());
     if (it == m.end()) continue;  // stale report for a removed deployment
     BundleDeploymentRecord r = it->second;
+    if (r.applied_deployment_id != s.applied_deployment_id() ||
+        ReadyState(r.state) != ReadyState(s.state())) {
+      progressed->insert(r.bundle);
+    }
     r.applied_deployment_id = s.applied_deployment_id();
     r.state = s.state();
     r.message = s.message();
@@ -899,7 +930,7 @@ absl::Status FleetController::ReportStatusLocked(
     for (const auto& r : updates) RETURN_IF_ERROR(tx.PutBundleDeployment(r));
     return tx.UpdateCluster(c);
   }));
-  for (auto& r : updates) bds_[cluster_id][r.bundle] = std::move(r);
+  for (auto& r : updates) PutBdLocked(std::move(r));
   cit->second = c;
   return absl::OkStatus();
 }

@@ -26,6 +26,7 @@
 #include "common/clock.h"
 #include "common/fleet/bundle_spec.h"
 #include "common/fleet/gitrepo_spec.h"
+#include "common/fleet/rollout.h"
 #include "common/helm/chart_source.h"
 #include "common/render/kustomize.h"
 #include "common/scan/scanner.h"
@@ -55,12 +56,18 @@ struct ControllerOptions {
   common::KustomizeOptions kustomize;
   // Charts from URLs and chart repositories: mirrors, timeout, size cap.
   common::helm::ChartSourceOptions chart_source;
+  // A cluster with no agent stream and no contact for this long is
+  // reported Offline; bundles with rolloutStrategy.excludeOfflineClusters
+  // leave it out of their unavailable count.
+  absl::Duration offline_after = absl::Minutes(10);
 };
 
-// The effective state of a BundleDeployment as Fleet reports it
-// (FLEET-SEMANTICS.md §4): not yet applied -> WaitApplied (ErrApplied if the
-// agent reported an error), else the agent's reported state. What the API
-// shows and what dependsOn checks.
+// The effective state of a BundleDeployment as Fleet's GetDeploymentState
+// gives it (FLEET-SEMANTICS.md §4): not yet applied -> WaitApplied
+// (ErrApplied if the agent reported an error); not ready -> NotReady; a
+// staged deployment not yet released (rollout or pause) -> OutOfSync; else
+// the agent's Modified or Ready. What the API shows and what dependsOn
+// checks.
 flotilla::v1::BundleDeploymentState EffectiveState(const BundleDeploymentRecord& bd);
 
 class FleetController {
@@ -131,6 +138,13 @@ class FleetController {
   absl::Status UpdateCluster(const ClusterRecord& cluster, const AuditEventRecord* audit = nullptr);
   void SetConnected(const std::string& cluster_id, bool connected, const std::string& version);
   void Heartbeat(const std::string& cluster_id);
+  // Notes clusters that went offline or came back (ControllerOptions::
+  // offline_after) and lets rollouts that exclude offline clusters move on.
+  // The manager calls it from its poll loop.
+  void CheckOffline();
+  bool Offline(const std::string& cluster_id);
+  // The last rollout plan of a bundle (partitions, unavailable counts).
+  std::optional<common::RolloutPlan> RolloutOf(const std::string& bundle);
 
   // --- Agents ------------------------------------------------------------
   std::shared_ptr<const ClusterAssignments> AssignmentsFor(const std::string& cluster_id);
@@ -196,8 +210,11 @@ class FleetController {
   // Why bundle `b` may not get a new deployment on `cluster_id` yet (its
   // dependsOn entries not in an accepted state there); "" when it may
   // (fleet_controller_depends.cc).
+  // Stores the reports; `progressed` gets the bundles whose deployment here
+  // changed its applied deployment or readiness.
   absl::Status ReportStatusLocked(const std::string& cluster_id,
-                                  const std::vector<flotilla::v1::BundleDeploymentStatus>& statuses)
+                                  const std::vector<flotilla::v1::BundleDeploymentStatus>& statuses,
+                                  std::set<std::string>* progressed)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // One dependsOn entry resolved on a cluster: the bundles there it names,
   // the states it accepts, or why it names none.
@@ -232,6 +249,32 @@ class FleetController {
   absl::StatusOr<std::set<std::string>> Retarget(const std::set<std::string>& bundles,
                                                  const std::set<std::string>& clusters)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Records a pass writes, by (bundle, cluster id).
+  using BdWrites = std::map<std::pair<std::string, std::string>, BundleDeploymentRecord>;
+  // Rollout (fleet_controller_rollout.cc): promotes the staged deployments
+  // of `bundle` the rolloutStrategy allows now, and creates the staged ones
+  // it lets in, into `writes`.
+  void RollOutLocked(const std::string& bundle, BdWrites& writes)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Whether the bundle has staged deployments not yet running or created.
+  bool NeedsRollOutLocked(const std::string& bundle) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  bool OfflineLocked(const ClusterRecord& c) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Stores `writes`, `deletes`, the contents they need and bundle render
+  // errors in one transaction, then updates memory and publishes the
+  // assignments of `changed` (the clusters whose running deployments
+  // changed).
+  absl::Status WriteBundleDeployments(
+      const BdWrites& writes, const std::vector<std::pair<std::string, std::string>>& deletes,
+      const std::set<std::string>& new_contents,
+      const std::map<std::string, std::string>& bundle_errors, std::set<std::string>* changed)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The in-memory BundleDeployments and their indexes change only here.
+  const BundleDeploymentRecord* FindBd(const std::string& bundle,
+                                       const std::string& cluster_id) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void PutBdLocked(BundleDeploymentRecord bd) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void EraseBdLocked(const std::string& bundle, const std::string& cluster_id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<std::string> Render(const BundleState& b, const common::Json& options)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void PublishAssignments(const std::set<std::string>& clusters) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -255,7 +298,20 @@ class FleetController {
   std::set<std::string> connected_ ABSL_GUARDED_BY(mu_);
   // cluster id -> bundle -> record
   std::map<std::string, std::map<std::string, BundleDeploymentRecord>> bds_ ABSL_GUARDED_BY(mu_);
-  bool second_pass_ ABSL_GUARDED_BY(mu_) = false;  // Retarget's dependsOn re-check
+  // bundle -> the clusters with one of its BundleDeployments.
+  std::map<std::string, std::set<std::string>> bundle_clusters_ ABSL_GUARDED_BY(mu_);
+  // bundle -> how many of its BundleDeployments have a staged deployment
+  // not yet released.
+  std::map<std::string, int> unpromoted_ ABSL_GUARDED_BY(mu_);
+  // bundle -> cluster id -> a staged BundleDeployment the rollout has not
+  // created yet (maxNew, or a cluster in no partition). Memory only: a
+  // restart stages them again at the next targeting pass.
+  std::map<std::string, std::map<std::string, BundleDeploymentRecord>> uncreated_
+      ABSL_GUARDED_BY(mu_);
+  // bundle -> its last rollout plan.
+  std::map<std::string, common::RolloutPlan> rollouts_ ABSL_GUARDED_BY(mu_);
+  std::set<std::string> offline_ ABSL_GUARDED_BY(mu_);  // cluster ids
+  bool second_pass_ ABSL_GUARDED_BY(mu_) = false;       // Retarget's dependsOn re-check
   // cluster id -> bundle -> why its new deployment is held (dependsOn).
   std::map<std::string, std::map<std::string, std::string>> held_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, std::shared_ptr<const ClusterAssignments>> assignments_

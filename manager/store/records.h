@@ -91,10 +91,18 @@ struct SecretRecord {
 struct BundleDeploymentRecord {
   std::string bundle;
   std::string cluster_id;
-  // What the cluster should run: "<content hash>:<options hash>".
+  // What the cluster is told to run: "<content hash>:<options hash>" ("" for
+  // a placeholder held for its dependencies).
   std::string deployment_id;
   std::string content_hash;  // rendered manifests (a ContentRecord)
   std::string options_json;  // the DeploymentOptions sent to the agent
+  // What targeting and rendering want it to run (Fleet's stagedDeploymentID
+  // and stagedOptions): the rollout promotes it to the fields above when the
+  // bundle's rolloutStrategy allows, and a paused bundle or cluster keeps it
+  // staged (shown OutOfSync).
+  std::string staged_deployment_id;
+  std::string staged_content_hash;
+  std::string staged_options_json;
   // Reported by the agent.
   std::string applied_deployment_id;
   int state = 0;  // flotilla.v1.BundleDeploymentState
@@ -120,6 +128,9 @@ struct ApiTokenRecord {
   std::string id;
   std::string secret_sha256;
   std::string role;  // viewer | deployer | cluster-admin | admin
+  // The GitRepos it may act on: "*" for every one, else one workspace name
+  // (GitRepos carry theirs in metadata.namespace, Fleet's workspace).
+  std::string workspace = "*";
   std::string description;
   absl::Time created = absl::InfinitePast();
   absl::Time expires = absl::InfiniteFuture();
@@ -135,6 +146,9 @@ struct AuditEventRecord {
   std::string resource;  // "gitrepo/<name>", "cluster/<id>", ...
   std::string outcome;   // "ok" or the error
   std::string details;   // never a secret
+  // common::AuditChainHash over the previous row's hash and this row;
+  // computed by the store when it appends the row.
+  std::string hash;
 };
 
 }  // namespace flotilla::manager

@@ -48,6 +48,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/audit_chain.h"
 #include "common/status_macros.h"
 
 namespace flotilla::manager {
@@ -164,6 +165,18 @@ CREATE TABLE secrets (
   created_ms INTEGER NOT NULL,
   updated_ms INTEGER NOT NULL
 );
+)sql",
+    // Version 3: rollouts (a staged deployment beside the current one), API
+    // token workspaces, and the audit log's hash chain. Rows from before keep
+    // an empty hash; `flotilla audit verify` says how many.
+    R"sql(
+ALTER TABLE bundle_deployments ADD COLUMN staged_deployment_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE bundle_deployments ADD COLUMN staged_content_hash TEXT NOT NULL DEFAULT '';
+ALTER TABLE bundle_deployments ADD COLUMN staged_options_json TEXT NOT NULL DEFAULT '';
+UPDATE bundle_deployments SET staged_deployment_id = deployment_id,
+  staged_content_hash = content_hash, staged_options_json = options_json;
+ALTER TABLE api_tokens ADD COLUMN workspace TEXT NOT NULL DEFAULT '*';
+ALTER TABLE audit_events ADD COLUMN hash TEXT NOT NULL DEFAULT '';
 )sql",
 };
 
@@ -514,16 +527,17 @@ absl::Status RunCached(sqlite3* db, StatementCache& cache, const char* sql, std:
   "paused, template_values_json, annotations_json"
 #define CLUSTER_GROUP_COLUMNS "name, selector_json, labels_json, spec_yaml, created_ms, updated_ms"
 #define SECRET_COLUMNS "name, type, data_json, created_ms, updated_ms"
-#define BUNDLE_DEPLOYMENT_COLUMNS                                   \
-  "bundle, cluster_id, deployment_id, content_hash, options_json, " \
-  "applied_deployment_id, state, message, status_json, status_time_ms"
+#define BUNDLE_DEPLOYMENT_COLUMNS                                        \
+  "bundle, cluster_id, deployment_id, content_hash, options_json, "      \
+  "applied_deployment_id, state, message, status_json, status_time_ms, " \
+  "staged_deployment_id, staged_content_hash, staged_options_json"
 #define REGISTRATION_TOKEN_COLUMNS                                          \
   "id, secret_sha256, created_by, created_ms, expires_ms, max_uses, uses, " \
   "revoked_at_ms, labels_json, cluster_name"
 #define API_TOKEN_COLUMNS                                                        \
   "id, secret_sha256, role, description, created_ms, expires_ms, last_used_ms, " \
-  "revoked_at_ms"
-#define AUDIT_COLUMNS "seq, time_ms, actor, action, resource, outcome, details"
+  "revoked_at_ms, workspace"
+#define AUDIT_COLUMNS "seq, time_ms, actor, action, resource, outcome, details, hash"
 
 GitRepoRecord ReadGitRepo(const Query& q) {
   GitRepoRecord r;
@@ -603,6 +617,9 @@ BundleDeploymentRecord ReadBundleDeployment(const Query& q) {
   r.message = q.Text(7);
   r.status_json = q.Text(8);
   r.status_time = q.Time(9);
+  r.staged_deployment_id = q.Text(10);
+  r.staged_content_hash = q.Text(11);
+  r.staged_options_json = q.Text(12);
   return r;
 }
 
@@ -631,6 +648,7 @@ ApiTokenRecord ReadApiToken(const Query& q) {
   r.expires = q.Time(5);
   r.last_used = q.Time(6);
   r.revoked_at = q.Time(7);
+  r.workspace = q.Text(8);
   return r;
 }
 
@@ -643,6 +661,7 @@ AuditEventRecord ReadAudit(const Query& q) {
   r.resource = q.Text(4);
   r.outcome = q.Text(5);
   r.details = q.Text(6);
+  r.hash = q.Text(7);
   return r;
 }
 
@@ -767,6 +786,7 @@ class SqliteTx final : public Tx {
         Query q,
         Prepare("DELETE FROM contents"
                 " WHERE hash NOT IN (SELECT content_hash FROM bundle_deployments)"
+                " AND hash NOT IN (SELECT staged_content_hash FROM bundle_deployments)"
                 " AND hash NOT IN (SELECT resource.value"
                 "                  FROM bundles, json_each(bundles.resources_json) AS resource)",
                 "delete unreferenced contents"));
@@ -892,12 +912,13 @@ class SqliteTx final : public Tx {
   absl::Status PutBundleDeployment(const BundleDeploymentRecord& r) override {
     ASSIGN_OR_RETURN(Query q,
                      Prepare("INSERT OR REPLACE INTO bundle_deployments (" BUNDLE_DEPLOYMENT_COLUMNS
-                             ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                             ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                              absl::StrCat("put bundle deployment of bundle ", Quote(r.bundle),
                                           " to cluster ", Quote(r.cluster_id))));
     q.Bind(r.bundle).Bind(r.cluster_id).Bind(r.deployment_id).Bind(r.content_hash);
     q.Bind(r.options_json).Bind(r.applied_deployment_id).Bind(int64_t{r.state}).Bind(r.message);
-    q.Bind(r.status_json).Bind(r.status_time);
+    q.Bind(r.status_json).Bind(r.status_time).Bind(r.staged_deployment_id);
+    q.Bind(r.staged_content_hash).Bind(r.staged_options_json);
     return q.Run();
   }
 
@@ -961,12 +982,35 @@ class SqliteTx final : public Tx {
     return sqlite3_changes(db_) == 1;
   }
 
+  absl::StatusOr<std::vector<RegistrationTokenRecord>> ListRegistrationTokens() override {
+    ASSIGN_OR_RETURN(Query q, Prepare("SELECT " REGISTRATION_TOKEN_COLUMNS
+                                      " FROM registration_tokens ORDER BY created_ms, id",
+                                      "list registration tokens"));
+    return ReadAll(q, ReadRegistrationToken);
+  }
+
+  absl::Status RevokeRegistrationToken(const std::string& id, absl::Time now) override {
+    ASSIGN_OR_RETURN(Query q, Prepare("UPDATE registration_tokens SET revoked_at_ms = ?"
+                                      " WHERE id = ? AND revoked_at_ms = ?",
+                                      absl::StrCat("revoke registration token ", Quote(id))));
+    q.Bind(now).Bind(id).Bind(kInfinitePastMillis);
+    RETURN_IF_ERROR(q.Run());
+    if (sqlite3_changes(db_) == 0) {
+      ASSIGN_OR_RETURN(auto existing, GetRegistrationToken(id));
+      if (!existing) {
+        return absl::NotFoundError(
+            absl::StrCat("store: revoke registration token ", Quote(id), ": no such token"));
+      }
+    }
+    return absl::OkStatus();
+  }
+
   absl::Status InsertApiToken(const ApiTokenRecord& r) override {
     ASSIGN_OR_RETURN(Query q, Prepare("INSERT INTO api_tokens (" API_TOKEN_COLUMNS
-                                      ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                                      ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                                       absl::StrCat("insert API token ", Quote(r.id))));
     q.Bind(r.id).Bind(r.secret_sha256).Bind(r.role).Bind(r.description).Bind(r.created);
-    q.Bind(r.expires).Bind(r.last_used).Bind(r.revoked_at);
+    q.Bind(r.expires).Bind(r.last_used).Bind(r.revoked_at).Bind(r.workspace);
     return q.Run();
   }
 
@@ -977,6 +1021,22 @@ class SqliteTx final : public Tx {
     return ReadOne(q, ReadApiToken);
   }
 
+  absl::Status UpdateApiToken(const ApiTokenRecord& r) override {
+    ASSIGN_OR_RETURN(Query q, Prepare("UPDATE api_tokens SET secret_sha256 = ?, role = ?,"
+                                      " description = ?, created_ms = ?, expires_ms = ?,"
+                                      " last_used_ms = ?, revoked_at_ms = ?, workspace = ?"
+                                      " WHERE id = ?",
+                                      absl::StrCat("update API token ", Quote(r.id))));
+    q.Bind(r.secret_sha256).Bind(r.role).Bind(r.description).Bind(r.created).Bind(r.expires);
+    q.Bind(r.last_used).Bind(r.revoked_at).Bind(r.workspace).Bind(r.id);
+    RETURN_IF_ERROR(q.Run());
+    if (sqlite3_changes(db_) == 0) {
+      return absl::NotFoundError(
+          absl::StrCat("store: update API token ", Quote(r.id), ": no such token"));
+    }
+    return absl::OkStatus();
+  }
+
   absl::StatusOr<std::vector<ApiTokenRecord>> ListApiTokens() override {
     ASSIGN_OR_RETURN(Query q, Prepare("SELECT " API_TOKEN_COLUMNS " FROM api_tokens ORDER BY id",
                                       "list API tokens"));
@@ -984,14 +1044,35 @@ class SqliteTx final : public Tx {
   }
 
   absl::StatusOr<int64_t> AppendAudit(const AuditEventRecord& r) override {
-    ASSIGN_OR_RETURN(Query q, Prepare("INSERT INTO audit_events"
-                                      " (time_ms, actor, action, resource, outcome, details)"
-                                      " VALUES (?, ?, ?, ?, ?, ?)",
-                                      absl::StrCat("append audit event ", Quote(r.action), " on ",
-                                                   Quote(r.resource))));
-    q.Bind(r.time).Bind(r.actor).Bind(r.action).Bind(r.resource).Bind(r.outcome).Bind(r.details);
+    const std::string what =
+        absl::StrCat("append audit event ", Quote(r.action), " on ", Quote(r.resource));
+    // The chain: this row's hash covers the last row's. Writers are
+    // serialised, so the last row cannot change under us.
+    ASSIGN_OR_RETURN(Query last,
+                     Prepare("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1", what));
+    int64_t seq = 1;
+    std::string previous(common::kAuditChainGenesis);
+    ASSIGN_OR_RETURN(bool has_last, last.Step());
+    if (has_last) {
+      seq = last.Int(0) + 1;
+      if (!last.Text(1).empty()) previous = last.Text(1);
+    }
+    common::AuditChainFields fields;
+    fields.seq = seq;
+    fields.time_unix_millis = absl::ToUnixMillis(r.time);
+    fields.actor = r.actor;
+    fields.action = r.action;
+    fields.resource = r.resource;
+    fields.outcome = r.outcome;
+    fields.details = r.details;
+    const std::string hash = common::AuditChainHash(previous, fields);
+    ASSIGN_OR_RETURN(Query q, Prepare("INSERT INTO audit_events (" AUDIT_COLUMNS
+                                      ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                                      what));
+    q.Bind(seq).Bind(r.time).Bind(r.actor).Bind(r.action);
+    q.Bind(r.resource).Bind(r.outcome).Bind(r.details).Bind(hash);
     RETURN_IF_ERROR(q.Run());
-    return sqlite3_last_insert_rowid(db_);
+    return seq;
   }
 
   absl::StatusOr<std::vector<AuditEventRecord>> ListAudit(int64_t after_seq, int limit) override {

@@ -81,13 +81,19 @@ class Tx {
   // at `now` AND (max_uses = 0 OR uses < max_uses). Returns false (and changes
   // nothing) when the token cannot be used.
   virtual absl::StatusOr<bool> ConsumeRegistrationToken(const std::string& id, absl::Time now) = 0;
+  virtual absl::StatusOr<std::vector<RegistrationTokenRecord>> ListRegistrationTokens() = 0;
+  // Sets revoked_at (an already revoked token keeps its first time);
+  // NotFound if there is no such token.
+  virtual absl::Status RevokeRegistrationToken(const std::string& id, absl::Time now) = 0;
 
   // API tokens.
   virtual absl::Status InsertApiToken(const ApiTokenRecord& r) = 0;
   virtual absl::StatusOr<std::optional<ApiTokenRecord>> GetApiToken(const std::string& id) = 0;
   virtual absl::StatusOr<std::vector<ApiTokenRecord>> ListApiTokens() = 0;
+  virtual absl::Status UpdateApiToken(const ApiTokenRecord& r) = 0;  // NotFound if missing
 
-  // Audit log (append-only); returns the assigned sequence number.
+  // Audit log (append-only); returns the assigned sequence number. The store
+  // sets the row's hash (common/audit_chain.h) from the previous row's.
   virtual absl::StatusOr<int64_t> AppendAudit(const AuditEventRecord& r) = 0;
   virtual absl::StatusOr<std::vector<AuditEventRecord>> ListAudit(int64_t after_seq, int limit) = 0;
 };

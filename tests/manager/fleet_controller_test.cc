@@ -94,7 +94,9 @@ std::string Describe(const BundleDeploymentRecord& r) {
   return absl::StrCat(
       r.bundle, "@", r.cluster_id, " id=", r.deployment_id, " content=", r.content_hash,
       " options=", r.options_json, " applied=", r.applied_deployment_id, " state=", r.state,
-      " message=", r.message, " status=", r.status_json, " time=", absl::FormatTime(r.status_time));
+      " message=", r.message, " status=", r.status_json, " time=", absl::FormatTime(r.status_time),
+      " staged=", r.staged_deployment_id, " staged_content=", r.staged_content_hash,
+      " staged_options=", r.staged_options_json);
 }
 
 std::string Describe(const BundleRecord& r) {
@@ -812,25 +814,46 @@ TEST_CASE("A bundle that cannot render for some clusters deploys where it render
   CHECK(DescribeAll(f.StoredBundles()) == DescribeAll(f.controller().Bundles()));
 }
 
-// Scenario: a paused GitRepo still fetches and stores new commits, but
-// clusters keep their current deployments (Fleet: not promoted).
-TEST_CASE("A paused GitRepo stores new commits but keeps clusters' deployments", "[controller]") {
+// Scenario: a paused GitRepo still fetches and stores new commits: each
+// BundleDeployment stages the new deployment, but clusters keep running the
+// old one and show OutOfSync (Fleet: staged, not promoted). Unpausing
+// releases it.
+TEST_CASE("A paused GitRepo stages new commits but keeps clusters' deployments", "[controller]") {
   Fixture f;
   f.RegisterFleet();
   f.CommitApps("v1");
   f.ApplyAndSync();
-  const auto bds_before = DescribeAll(f.controller().BundleDeployments());
+  std::map<std::string, std::string> running;  // bundle@cluster -> deploymentID
+  for (const auto& bd : f.controller().BundleDeployments()) {
+    running[bd.bundle + "@" + bd.cluster_id] = bd.deployment_id;
+    RequireOk(f.controller().ReportStatus(
+        bd.cluster_id, {AgentStatus(bd.bundle, bd.deployment_id, flotilla::v1::READY, "")}));
+  }
   f.ApplyApps("  paused: true\n");
   f.TakeNotifications();
 
   const std::string second = f.CommitApps("v2");
   RequireOk(f.controller().SyncGitRepo("apps"));
-  Unwrap(f.controller().LabelCluster("c-us-1", {}, {"env"}, "token:ops"));
 
   CHECK(f.Bundle("apps-web").commit == second);
   CHECK(f.AppsRecord().applied_commit == second);
-  CHECK(DescribeAll(f.controller().BundleDeployments()) == bds_before);
+  for (const auto& bd : f.controller().BundleDeployments()) {
+    INFO(bd.bundle << "@" << bd.cluster_id);
+    CHECK(bd.deployment_id == running.at(bd.bundle + "@" + bd.cluster_id));
+    CHECK(bd.staged_deployment_id != bd.deployment_id);
+    CHECK(EffectiveState(bd) == flotilla::v1::OUT_OF_SYNC);
+  }
   CHECK(f.TakeNotifications().empty());
+  CHECK(DescribeAll(f.StoredBundleDeployments()) ==
+        DescribeAll(f.controller().BundleDeployments()));
+
+  f.ApplyApps("");
+  for (const auto& bd : f.controller().BundleDeployments()) {
+    INFO(bd.bundle << "@" << bd.cluster_id);
+    CHECK(bd.deployment_id == bd.staged_deployment_id);
+    CHECK(EffectiveState(bd) == flotilla::v1::WAIT_APPLIED);
+  }
+  CHECK_FALSE(f.TakeNotifications().empty());
 }
 
 // Scenario: polling runs on the injected clock. A freshly applied GitRepo is

@@ -23,6 +23,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/audit_chain.h"
 #include "manager/store/records.h"
 #include "manager/store/store.h"
 
@@ -250,6 +251,9 @@ TEST_CASE("Every record type round-trips with every field, including infinite ti
   deployment.message = "Ready";
   deployment.status_json = R"({"ready":true})";
   deployment.status_time = kT0;
+  deployment.staged_deployment_id = "h2:o2";
+  deployment.staged_content_hash = "h2";
+  deployment.staged_options_json = R"({"ns":"next"})";
   BundleDeploymentRecord deployment_a = deployment;
   deployment_a.bundle = "repo-a-app";
 
@@ -274,6 +278,7 @@ TEST_CASE("Every record type round-trips with every field, including infinite ti
   api.expires = absl::InfiniteFuture();
   api.last_used = absl::InfinitePast();
   api.revoked_at = kT0 + absl::Minutes(5);
+  api.workspace = "team-a";
   ApiTokenRecord api_1;
   api_1.id = "api-1";
   api_1.secret_sha256 = "h";
@@ -434,6 +439,9 @@ TEST_CASE("Every record type round-trips with every field, including infinite ti
     CHECK(d.message == "Ready");
     CHECK(d.status_json == R"({"ready":true})");
     CHECK(d.status_time == kT0);
+    CHECK(d.staged_deployment_id == "h2:o2");
+    CHECK(d.staged_content_hash == "h2");
+    CHECK(d.staged_options_json == R"({"ns":"next"})");
     auto for_cluster = tx.ListBundleDeploymentsForCluster("c-2");
     REQUIRE(for_cluster.ok());
     REQUIRE(for_cluster->size() == 2);
@@ -471,6 +479,8 @@ TEST_CASE("Every record type round-trips with every field, including infinite ti
     CHECK(a.expires == absl::InfiniteFuture());
     CHECK(a.last_used == absl::InfinitePast());
     CHECK(a.revoked_at == kT0 + absl::Minutes(5));
+    CHECK(a.workspace == "team-a");
+    CHECK((*api_tokens)[0].workspace == "*");
     auto got_api = tx.GetApiToken("api-2");
     REQUIRE(got_api.ok());
     REQUIRE(got_api->has_value());
@@ -949,6 +959,111 @@ TEST_CASE("Audit sequence numbers increase and ListAudit pages through them", "[
                 absl::Status negative = tx.ListAudit(0, -1).status();
                 CHECK(negative.code() == absl::StatusCode::kInvalidArgument);
                 CHECK_THAT(std::string(negative.message()), Catch::Contains("negative limit"));
+                return absl::OkStatus();
+              })
+              .ok());
+}
+
+// The audit log is a hash chain: each row's hash covers the previous row's
+// hash and its own fields, recomputable from what ListAudit returns; any
+// change to a stored row no longer matches.
+TEST_CASE("Audit rows carry a hash chain that ListAudit's rows reproduce", "[store]") {
+  ScratchDir dir;
+  auto store = OpenOrDie(dir.Sub("store.db"));
+  REQUIRE(store
+              ->Write([&](Tx& tx) -> absl::Status {
+                for (int i = 0; i < 3; ++i) {
+                  AuditEventRecord e;
+                  e.time = kT0 + absl::Seconds(i);
+                  e.actor = "token:ops";
+                  e.action = "gitrepo.apply";
+                  e.resource = "gitrepo/apps-" + std::to_string(i);
+                  e.outcome = "ok";
+                  e.details = "generation=1";
+                  e.hash = "ignored: the store computes it";
+                  if (auto seq = tx.AppendAudit(e); !seq.ok()) return seq.status();
+                }
+                return absl::OkStatus();
+              })
+              .ok());
+  std::vector<AuditEventRecord> rows;
+  REQUIRE(store
+              ->Read([&](Tx& tx) -> absl::Status {
+                rows = tx.ListAudit(0, 10).value();
+                return absl::OkStatus();
+              })
+              .ok());
+  REQUIRE(rows.size() == 3);
+  std::string previous(common::kAuditChainGenesis);
+  for (const AuditEventRecord& r : rows) {
+    common::AuditChainFields f{
+        r.seq, absl::ToUnixMillis(r.time), r.actor, r.action, r.resource, r.outcome, r.details};
+    CHECK(r.hash.size() == 64);
+    CHECK(r.hash == common::AuditChainHash(previous, f));
+    previous = r.hash;
+  }
+  CHECK(rows[0].hash != rows[1].hash);
+  // A row edited behind the manager's back no longer hashes to its value.
+  common::AuditChainFields edited{rows[1].seq,     absl::ToUnixMillis(rows[1].time),
+                                  rows[1].actor,   rows[1].action,
+                                  "gitrepo/other", rows[1].outcome,
+                                  rows[1].details};
+  CHECK(common::AuditChainHash(rows[0].hash, edited) != rows[1].hash);
+}
+
+// API tokens are updated in place (last use, revocation); registration
+// tokens list in creation order and revoke once, keeping the first time.
+TEST_CASE("UpdateApiToken, ListRegistrationTokens and RevokeRegistrationToken", "[store]") {
+  ScratchDir dir;
+  auto store = OpenOrDie(dir.Sub("store.db"));
+  ApiTokenRecord api;
+  api.id = "a1";
+  api.secret_sha256 = "h";
+  api.role = "viewer";
+  RegistrationTokenRecord reg;
+  reg.id = "r1";
+  reg.created = kT0;
+  reg.expires = kT0 + absl::Hours(1);
+  RegistrationTokenRecord reg2 = reg;
+  reg2.id = "r0";
+  reg2.created = kT0 + absl::Seconds(1);
+  REQUIRE(store
+              ->Write([&](Tx& tx) -> absl::Status {
+                REQUIRE(tx.InsertApiToken(api).ok());
+                REQUIRE(tx.InsertRegistrationToken(reg).ok());
+                REQUIRE(tx.InsertRegistrationToken(reg2).ok());
+                return absl::OkStatus();
+              })
+              .ok());
+  REQUIRE(store
+              ->Write([&](Tx& tx) -> absl::Status {
+                ApiTokenRecord changed = api;
+                changed.last_used = kT0 + absl::Minutes(1);
+                changed.revoked_at = kT0 + absl::Minutes(2);
+                REQUIRE(tx.UpdateApiToken(changed).ok());
+                ApiTokenRecord missing = api;
+                missing.id = "nope";
+                absl::Status st = tx.UpdateApiToken(missing);
+                CHECK(st.code() == absl::StatusCode::kNotFound);
+                CHECK_THAT(std::string(st.message()), Catch::Contains("\"nope\""));
+                REQUIRE(tx.RevokeRegistrationToken("r1", kT0 + absl::Minutes(3)).ok());
+                REQUIRE(tx.RevokeRegistrationToken("r1", kT0 + absl::Minutes(4)).ok());
+                CHECK(tx.RevokeRegistrationToken("r9", kT0).code() == absl::StatusCode::kNotFound);
+                return absl::OkStatus();
+              })
+              .ok());
+  REQUIRE(store
+              ->Read([&](Tx& tx) -> absl::Status {
+                auto a = tx.GetApiToken("a1").value();
+                REQUIRE(a.has_value());
+                CHECK(a->last_used == kT0 + absl::Minutes(1));
+                CHECK(a->revoked_at == kT0 + absl::Minutes(2));
+                auto regs = tx.ListRegistrationTokens().value();
+                REQUIRE(regs.size() == 2);
+                CHECK(regs[0].id == "r1");
+                CHECK(regs[0].revoked_at == kT0 + absl::Minutes(3));
+                CHECK(regs[1].id == "r0");
+                CHECK(regs[1].revoked_at == absl::InfinitePast());
                 return absl::OkStatus();
               })
               .ok());
@@ -1480,8 +1595,8 @@ TEST_CASE("A version 1 store migrates on open and its clusters keep their data",
   REQUIRE(QueryWithSecondConnection(path, "PRAGMA user_version") == "1");
 
   auto store = OpenOrDie(path);
-  CHECK(SqliteStore::LatestSchemaVersion() == 2);
-  CHECK(store->SchemaVersionForTest() == 2);
+  CHECK(SqliteStore::LatestSchemaVersion() == 3);
+  CHECK(store->SchemaVersionForTest() == 3);
   REQUIRE(store
               ->Read([](Tx& tx) -> absl::Status {
                 auto got = tx.GetCluster("c-1");
@@ -1530,7 +1645,7 @@ TEST_CASE("A version 1 store migrates on open and its clusters keep their data",
 
   // Reopening runs no migration again and keeps the new data.
   store = OpenOrDie(path);
-  CHECK(store->SchemaVersionForTest() == 2);
+  CHECK(store->SchemaVersionForTest() == 3);
   REQUIRE(store
               ->Read([](Tx& tx) -> absl::Status {
                 auto c = tx.GetCluster("c-1").value().value();
