@@ -710,7 +710,7 @@ absl::StatusOr<std::set<std::string>> FleetController::Retarget(
       }
       if (!want) {
         held_[cid].erase(bname);
-        uncreated_[bname].erase(cid);
+        DropUncreatedLocked(bname, cid);
         if (existing != existing_map.end()) deletes.emplace_back(bname, cid);
         continue;
       }
@@ -720,7 +720,7 @@ absl::StatusOr<std::set<std::string>> FleetController::Retarget(
         // with no deployment, so the reason shows.
         held_[cid][bname] = pending;
         held_bundles.insert(bname);
-        uncreated_[bname].erase(cid);
+        DropUncreatedLocked(bname, cid);
         if (existing == existing_map.end()) {
           BundleDeploymentRecord placeholder;
           placeholder.bundle = bname;
@@ -748,7 +748,7 @@ absl::StatusOr<std::set<std::string>> FleetController::Retarget(
         rec.staged_options_json = std::move(desired.options_json);
         new_contents.insert(desired.content_hash);
         if (existing == existing_map.end()) {
-          uncreated_[bname][cid] = rec;
+          StageUncreatedLocked(std::move(rec));
         } else {
           writes[{bname, cid}] = std::move(rec);
         }
@@ -907,6 +907,7 @@ absl::Status FleetController::ReportStatusLocked(
   auto cit = clusters_.find(cluster_id);
   if (cit == clusters_.end()) return absl::NotFoundError("cluster not found");
   std::vector<BundleDeploymentRecord> updates;
+  std::vector<const flotilla::v1::BundleDeploymentStatus*> reports;  // parallel to updates
   absl::Time now = clock_->Now();
   for (const auto& s : statuses) {
     auto& m = bds_[cluster_id];
@@ -923,6 +924,7 @@ absl::Status FleetController::ReportStatusLocked(
     r.status_json = ToJsonString(s);
     r.status_time = now;
     updates.push_back(std::move(r));
+    reports.push_back(&s);
   }
   ClusterRecord c = cit->second;
   c.last_seen = now;
@@ -930,7 +932,7 @@ absl::Status FleetController::ReportStatusLocked(
     for (const auto& r : updates) RETURN_IF_ERROR(tx.PutBundleDeployment(r));
     return tx.UpdateCluster(c);
   }));
-  for (auto& r : updates) PutBdLocked(std::move(r));
+  for (size_t i = 0; i < updates.size(); ++i) PutBdLocked(std::move(updates[i]), reports[i]);
   cit->second = c;
   return absl::OkStatus();
 }

@@ -32,6 +32,7 @@
 #include "common/scan/scanner.h"
 #include "flotilla/v1/agent.pb.h"
 #include "manager/source/git_repository.h"
+#include "manager/status/summary.h"
 #include "manager/store/store.h"
 #include "manager/webhook/webhook.h"
 
@@ -156,6 +157,20 @@ class FleetController {
   // changed.
   void SetAssignmentListener(std::function<void(const std::vector<std::string>&)> listener);
 
+  // --- Status summaries (fleet_controller_status.cc) ----------------------
+  // Fleet's summaries, kept up to date on every change (manager/status).
+  BundleSummary BundleSummaryOf(const std::string& bundle);
+  BundleSummary GitRepoSummaryOf(const std::string& gitrepo);
+  BundleSummary ClusterSummaryOf(const std::string& cluster_id);
+  // {clusters where all of the GitRepo's deployments are Ready, clusters
+  // it deploys to}.
+  std::pair<int, int> GitRepoReadyClusters(const std::string& gitrepo);
+  // {GitRepos all Ready on the cluster, GitRepos deploying to it}.
+  std::pair<int, int> ClusterReadyGitRepos(const std::string& cluster_id);
+  GitRepoDisplay GitRepoDisplayOf(const std::string& gitrepo);
+  // NotFound for an unknown group.
+  absl::StatusOr<ClusterGroupSummary> ClusterGroupSummaryOf(const std::string& group);
+
   // --- Reads for the API --------------------------------------------------
   std::vector<GitRepoRecord> GitRepos();
   std::vector<BundleRecord> Bundles();
@@ -272,8 +287,20 @@ class FleetController {
   const BundleDeploymentRecord* FindBd(const std::string& bundle,
                                        const std::string& cluster_id) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void PutBdLocked(BundleDeploymentRecord bd) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void PutBdLocked(BundleDeploymentRecord bd,
+                   const flotilla::v1::BundleDeploymentStatus* status = nullptr)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void EraseBdLocked(const std::string& bundle, const std::string& cluster_id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // A staged BundleDeployment the rollout has not created yet (a Pending
+  // target in the bundle's summary), and its removal.
+  void StageUncreatedLocked(BundleDeploymentRecord bd) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void DropUncreatedLocked(const std::string& bundle, const std::string& cluster_id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // What the summaries count of a BundleDeployment; `status` is its last
+  // report when the caller has it parsed (else read from status_json).
+  DeploymentSummaryInput SummaryInputLocked(const BundleDeploymentRecord& bd,
+                                            const flotilla::v1::BundleDeploymentStatus* status)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<std::string> Render(const BundleState& b, const common::Json& options)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -311,7 +338,9 @@ class FleetController {
   // bundle -> its last rollout plan.
   std::map<std::string, common::RolloutPlan> rollouts_ ABSL_GUARDED_BY(mu_);
   std::set<std::string> offline_ ABSL_GUARDED_BY(mu_);  // cluster ids
-  bool second_pass_ ABSL_GUARDED_BY(mu_) = false;       // Retarget's dependsOn re-check
+  // Every BundleDeployment's (and pending target's) part in the summaries.
+  StatusIndex status_ ABSL_GUARDED_BY(mu_);
+  bool second_pass_ ABSL_GUARDED_BY(mu_) = false;  // Retarget's dependsOn re-check
   // cluster id -> bundle -> why its new deployment is held (dependsOn).
   std::map<std::string, std::map<std::string, std::string>> held_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, std::shared_ptr<const ClusterAssignments>> assignments_

@@ -57,9 +57,11 @@ const BundleDeploymentRecord* FleetController::FindBd(const std::string& bundle,
   return it == cit->second.end() ? nullptr : &it->second;
 }
 
-void FleetController::PutBdLocked(BundleDeploymentRecord bd) {
+void FleetController::PutBdLocked(BundleDeploymentRecord bd,
+                                  const flotilla::v1::BundleDeploymentStatus* status) {
   const std::string bundle = bd.bundle;
   const std::string cid = bd.cluster_id;
+  status_.Upsert(SummaryInputLocked(bd, status));
   if (const BundleDeploymentRecord* old = FindBd(bundle, cid); old != nullptr && Unpromoted(*old)) {
     --unpromoted_[bundle];
   }
@@ -72,6 +74,7 @@ void FleetController::EraseBdLocked(const std::string& bundle, const std::string
   const BundleDeploymentRecord* old = FindBd(bundle, cluster_id);
   if (old == nullptr) return;
   if (Unpromoted(*old)) --unpromoted_[bundle];
+  status_.Remove(bundle, cluster_id);
   bds_[cluster_id].erase(bundle);
   auto it = bundle_clusters_.find(bundle);
   if (it != bundle_clusters_.end()) {
@@ -81,6 +84,23 @@ void FleetController::EraseBdLocked(const std::string& bundle, const std::string
       unpromoted_.erase(bundle);
     }
   }
+}
+
+void FleetController::StageUncreatedLocked(BundleDeploymentRecord bd) {
+  auto cit = clusters_.find(bd.cluster_id);
+  status_.SetPending(bd.bundle, bd.cluster_id,
+                     cit == clusters_.end() ? bd.cluster_id : cit->second.name);
+  const std::string bundle = bd.bundle;
+  const std::string cid = bd.cluster_id;
+  uncreated_[bundle][cid] = std::move(bd);
+}
+
+void FleetController::DropUncreatedLocked(const std::string& bundle,
+                                          const std::string& cluster_id) {
+  auto it = uncreated_.find(bundle);
+  if (it == uncreated_.end() || it->second.erase(cluster_id) == 0) return;
+  if (FindBd(bundle, cluster_id) == nullptr) status_.Remove(bundle, cluster_id);
+  if (it->second.empty()) uncreated_.erase(it);
 }
 
 bool FleetController::OfflineLocked(const ClusterRecord& c) const {

@@ -439,3 +439,58 @@ TEST_CASE("A malformed rolloutStrategy is a bundle error naming the field",
 
 }  // namespace
 }  // namespace flotilla::manager
+
+namespace flotilla::manager {
+namespace {
+
+// The summaries follow every state transition of a rollout, at every level:
+// bundle (per cluster), GitRepo, cluster, with Fleet's Ready message.
+TEST_CASE("Summaries follow a rollout through every state", "[rollout-controller][summary]") {
+  RolloutFixture f;
+  f.AddClusters(3);
+  f.Deploy("v1", "  maxUnavailable: 1\n");
+  BundleSummary s = f.controller().BundleSummaryOf(kBundle);
+  CHECK(s.wait_applied == 3);
+  CHECK(s.desired_ready == 3);
+  CHECK(ReadyMessage(s, "Cluster") == "WaitApplied(3) [Cluster c0]");
+  CHECK(f.controller().ClusterSummaryOf("c0").wait_applied == 1);
+
+  f.AllReady();
+  s = f.controller().BundleSummaryOf(kBundle);
+  CHECK(s.ready == 3);
+  CHECK(IsReady(s));
+  CHECK(ReadyMessage(s, "Cluster").empty());
+  CHECK(f.controller().GitRepoReadyClusters("rollout") == std::pair<int, int>{3, 3});
+  CHECK(f.controller().ClusterReadyGitRepos("c1") == std::pair<int, int>{1, 1});
+
+  f.Deploy("v2", "  maxUnavailable: 1\n");
+  s = f.controller().BundleSummaryOf(kBundle);
+  CHECK(s.wait_applied == 1);
+  CHECK(s.out_of_sync == 2);
+  CHECK(s.ready == 0);
+  CHECK(ReadyMessage(s, "Cluster") == "OutOfSync(2) [Cluster c1]; WaitApplied(1) [Cluster c0]");
+  CHECK(SummaryState(s) == v1::WAIT_APPLIED);
+
+  f.Report("c0", v1::NOT_READY);
+  s = f.controller().BundleSummaryOf(kBundle);
+  CHECK(s.not_ready == 1);
+  CHECK(s.out_of_sync == 2);
+  BundleSummary repo = f.controller().GitRepoSummaryOf("rollout");
+  CHECK(repo.not_ready == 1);
+  CHECK(repo.desired_ready == 3);
+  CHECK(f.controller().GitRepoReadyClusters("rollout") == std::pair<int, int>{0, 3});
+
+  f.Report("c0", v1::MODIFIED);
+  s = f.controller().BundleSummaryOf(kBundle);
+  CHECK(s.modified == 1);
+  CHECK(s.wait_applied == 1);  // c1 released
+  CHECK(s.out_of_sync == 1);
+
+  f.AllReady();
+  s = f.controller().BundleSummaryOf(kBundle);
+  CHECK(s.ready == 3);
+  CHECK(f.controller().ClusterSummaryOf("c2").ready == 1);
+}
+
+}  // namespace
+}  // namespace flotilla::manager
