@@ -23,6 +23,9 @@ struct FlagSpec {
   bool takes_value = true;
   std::string value_name;  // shown in help: "PATH", "DURATION"
   std::string help;
+  // The values shell completion offers (`-o`: table, json, ...); when empty, a
+  // value_name ending in FILE or PATH completes file names, DIR directories.
+  std::vector<std::string> completions;
 };
 
 // The flags and positional arguments found on a command line, in order.

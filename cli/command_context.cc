@@ -27,10 +27,17 @@ CommandContext::CommandContext(std::string command_path, ParsedArgs args, std::i
 
 absl::StatusOr<FleetApi*> CommandContext::Api() {
   if (api_ == nullptr) {
-    absl::StatusOr<ConnectionConfig> config = ResolveConnection(args_, env_);
-    if (!config.ok()) return config.status();
-    api_ = factory_.Connect(*config);
+    absl::StatusOr<ResolvedConnection> connection = ResolveConnection(args_, env_);
+    if (!connection.ok()) return connection.status();
+    return Connect(*connection);
   }
+  return api_.get();
+}
+
+FleetApi* CommandContext::Connect(const ResolvedConnection& connection) {
+  api_ = factory_.Connect(connection.config);
+  server_ = connection.config.server;
+  token_source_ = connection.token_source;
   return api_.get();
 }
 
@@ -43,13 +50,23 @@ int CommandContext::ApiError(const absl::Status& status, const std::string& cont
   std::string code = absl::StatusCodeToString(status.code());
   if (status.code() == absl::StatusCode::kUnavailable ||
       status.code() == absl::StatusCode::kDeadlineExceeded) {
-    err_ << "error: cannot reach the manager at " << ResolveServer(args_, env_) << ": " << code
-         << ": " << status.message() << suffix << "\n";
+    std::string server = server_.empty() ? ResolveServer(args_, env_) : server_;
+    err_ << "error: cannot reach the manager at " << server << ": " << code << ": "
+         << status.message() << suffix << "\n";
     return kExitUnreachable;
   }
   err_ << "error: " << code << ": " << status.message() << suffix << "\n";
+  std::string token_source = token_source_.empty()
+                                 ? absl::StrCat("--", kTokenFileFlag, " / ", kTokenFileEnv)
+                                 : token_source_;
   if (status.code() == absl::StatusCode::kUnauthenticated) {
-    err_ << "Check the API token in --" << kTokenFileFlag << " / " << kTokenFileEnv << ".\n";
+    err_ << "Check the API token in " << token_source << ".\n";
+    return kExitNotAuthorized;
+  }
+  if (status.code() == absl::StatusCode::kPermissionDenied) {
+    err_ << "The API token in " << token_source
+         << " may not do this: use a token whose role allows it.\n";
+    return kExitNotAuthorized;
   }
   return kExitServerError;
 }

@@ -21,9 +21,11 @@ namespace flotilla::cli {
 // Exit codes scripts can rely on (documented in `flotilla --help`).
 enum ExitCode : int {
   kExitOk = 0,
-  kExitServerError = 1,  // the manager refused or failed the request
-  kExitUsage = 2,        // bad command, flag or argument; unreadable input or credentials
-  kExitUnreachable = 3,  // the manager could not be reached (UNAVAILABLE, DEADLINE_EXCEEDED)
+  kExitServerError = 1,    // the manager refused or failed the request
+  kExitUsage = 2,          // bad command, flag or argument; unreadable input or credentials
+  kExitUnreachable = 3,    // the manager could not be reached (UNAVAILABLE, DEADLINE_EXCEEDED)
+  kExitNotAuthorized = 4,  // the manager refused the token (UNAUTHENTICATED) or its role
+                           // may not make the call (PERMISSION_DENIED)
 };
 
 // Prints "error: <message>" and "Run 'flotilla <command_path> --help' for
@@ -52,13 +54,20 @@ class CommandContext {
   // connection flags, variables or files are wrong (a usage error).
   absl::StatusOr<FleetApi*> Api();
 
+  // Connects to `connection` (instead of what Api() would resolve), for
+  // `login`, which checks credentials not yet saved; later Api() calls
+  // return the same connection. ApiError names its server and token source.
+  FleetApi* Connect(const ResolvedConnection& connection);
+
   // Prints "error: <message>" and a hint to run --help; returns kExitUsage.
   int UsageError(const absl::Status& status);
 
   // Prints a failed call as "error: <CODE>: <message>" and returns
-  // kExitServerError, or, for UNAVAILABLE and DEADLINE_EXCEEDED, says which
-  // server was tried and returns kExitUnreachable. `context` (may be empty)
-  // is appended in parentheses, e.g. which document failed.
+  // kExitServerError; for UNAVAILABLE and DEADLINE_EXCEEDED it says which
+  // server was tried and returns kExitUnreachable; for UNAUTHENTICATED and
+  // PERMISSION_DENIED it adds where the token came from and returns
+  // kExitNotAuthorized. `context` (may be empty) is appended in parentheses,
+  // e.g. which document failed.
   int ApiError(const absl::Status& status, const std::string& context = "");
 
  private:
@@ -71,6 +80,9 @@ class CommandContext {
   FleetApiFactory& factory_;
   const common::Clock& clock_;
   std::unique_ptr<FleetApi> api_;
+  // Of the connection api_ uses; empty before it connects.
+  std::string server_;
+  std::string token_source_;
 };
 
 }  // namespace flotilla::cli

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <optional>
 #include <sstream>
@@ -36,16 +37,30 @@ const char* ApplyOutcomeWord(v1::ApplyOutcome outcome) {
   }
 }
 
+// In a series of calls (apply's documents, delete's names), a failure that
+// every later call would repeat: no manager, or a token it does not accept.
+bool StopsTheRest(const absl::Status& status) {
+  return status.code() == absl::StatusCode::kUnavailable ||
+         status.code() == absl::StatusCode::kDeadlineExceeded ||
+         status.code() == absl::StatusCode::kUnauthenticated;
+}
+
+// A series' exit code: "not authorized" (4) outranks "refused" (1).
+int WorseExitCode(int so_far, int code) { return so_far == kExitNotAuthorized ? so_far : code; }
+
 absl::Status UnexpectedArgument(const std::string& arg) {
   return absl::InvalidArgumentError(absl::StrCat("unexpected argument \"", arg, "\""));
 }
 
-// Prints a list as a table, or as {"items": [...]}.
+// Prints a list as `format` says: a table (No resources found. on stderr when
+// empty), or {"items": [...]} as JSON or YAML.
 template <typename T>
-int PrintList(CommandContext& ctx, bool json, const google::protobuf::RepeatedPtrField<T>& items,
-              const Table& table) {
-  if (json) {
-    absl::StatusOr<std::string> text = ItemsJson(items);
+int PrintList(CommandContext& ctx, OutputFormat format,
+              const google::protobuf::RepeatedPtrField<T>& items,
+              const std::function<Table(Columns)>& table) {
+  if (format == OutputFormat::kJson || format == OutputFormat::kYaml) {
+    absl::StatusOr<std::string> text =
+        format == OutputFormat::kJson ? ItemsJson(items) : ItemsYaml(items);
     if (!text.ok()) {
       ctx.err() << "error: " << text.status().message() << "\n";
       return kExitServerError;
@@ -57,7 +72,8 @@ int PrintList(CommandContext& ctx, bool json, const google::protobuf::RepeatedPt
     ctx.err() << "No resources found.\n";
     return kExitOk;
   }
-  ctx.out() << RenderTable(table);
+  ctx.out() << RenderTable(
+      table(format == OutputFormat::kWide ? Columns::kWide : Columns::kNormal));
   return kExitOk;
 }
 
@@ -111,8 +127,8 @@ int RunApply(CommandContext& ctx) {
     absl::StatusOr<v1::ApplyResponse> applied = (*api)->Apply(request);
     if (!applied.ok()) {
       int code = ctx.ApiError(applied.status(), absl::StrCat(doc.file, ", document ", doc.index));
-      if (code == kExitUnreachable) return code;
-      exit_code = code;
+      if (StopsTheRest(applied.status())) return code;
+      exit_code = WorseExitCode(exit_code, code);
       continue;
     }
     ctx.out() << ResourceRef(applied->kind(), applied->name()) << " "
@@ -125,13 +141,72 @@ int RunApply(CommandContext& ctx) {
 
 const std::vector<FlagSpec>& GetFlags() {
   static const auto* flags = new std::vector<FlagSpec>{
-      {"output", 'o', true, "FORMAT", "table (default) or json"},
-      {"gitrepo", '\0', true, "NAME", "bundles: only those of this GitRepo"},
+      {"output", 'o', true, "FORMAT", "table (default), wide, json or yaml",
+       std::vector<std::string>(std::begin(kOutputFormatNames), std::end(kOutputFormatNames))},
+      {"selector", 'l', true, "SELECTOR", "label selector, e.g. env=prod,tier in (web,db)"},
+      {"state", '\0', true, "STATE", "only objects in this state, e.g. NotReady, OutOfSync"},
+      {"watch", 'w', false, "", "keep watching: print objects again as they change (Ctrl-C stops)"},
+      {"watch-interval", '\0', true, "DURATION", "how often --watch asks the manager (default 2s)"},
+      {"gitrepo", '\0', true, "NAME", "bundles, bundledeployments: only those of this GitRepo"},
       {"cluster", '\0', true, "NAME", "bundledeployments: only those on this cluster (name or id)"},
       {"bundle", '\0', true, "NAME", "bundledeployments: only those of this bundle"},
   };
   return *flags;
 }
+
+namespace {
+
+// One `get`: fetches the items (all, or the named one) and renders them;
+// with --watch, again and again, printing only what changed.
+template <typename T>
+int GetItems(
+    CommandContext& ctx, OutputFormat format, bool watch, absl::Duration interval,
+    const std::function<absl::StatusOr<google::protobuf::RepeatedPtrField<T>>()>& fetch,
+    const std::function<Table(const google::protobuf::RepeatedPtrField<T>&, Columns)>& table,
+    const std::function<std::string(const T&)>& key) {
+  if (!watch) {
+    auto items = fetch();
+    if (!items.ok()) return ctx.ApiError(items.status());
+    return PrintList(ctx, format, *items, [&](Columns columns) { return table(*items, columns); });
+  }
+  std::map<std::string, std::string> seen;  // key -> serialized object
+  bool first = true;
+  const bool structured = format == OutputFormat::kJson || format == OutputFormat::kYaml;
+  const Columns columns = format == OutputFormat::kWide ? Columns::kWide : Columns::kNormal;
+  for (;;) {
+    auto items = fetch();
+    if (!items.ok()) return ctx.ApiError(items.status());
+    google::protobuf::RepeatedPtrField<T> changed;
+    std::map<std::string, std::string> now;
+    for (const T& item : *items) {
+      const std::string k = key(item);
+      now[k] = item.SerializeAsString();
+      if (seen.count(k) == 0 || seen[k] != now[k]) *changed.Add() = item;
+    }
+    std::vector<std::string> gone;
+    for (const auto& [k, unused] : seen) {
+      if (now.count(k) == 0) gone.push_back(k);
+    }
+    if (structured) {
+      if (!changed.empty()) {
+        auto text = format == OutputFormat::kJson ? ItemsJson(changed) : ItemsYaml(changed);
+        if (!text.ok()) return ctx.ApiError(text.status());
+        ctx.out() << *text;
+      }
+    } else if (!changed.empty() || first) {
+      Table t = table(changed, columns);
+      if (!first) t.headers.clear();
+      if (!t.rows.empty() || first) ctx.out() << RenderTable(t);
+    }
+    for (const auto& k : gone) ctx.out() << k << " deleted\n";
+    ctx.out().flush();
+    seen = std::move(now);
+    first = false;
+    absl::SleepFor(interval);
+  }
+}
+
+}  // namespace
 
 int RunGet(CommandContext& ctx) {
   const std::vector<std::string>& positionals = ctx.args().positionals();
@@ -140,68 +215,171 @@ int RunGet(CommandContext& ctx) {
         "get needs a KIND: gitrepos, bundles, clusters, bundledeployments, clustergroups or "
         "secrets"));
   }
-  if (positionals.size() > 1) return ctx.UsageError(UnexpectedArgument(positionals[1]));
+  if (positionals.size() > 2) return ctx.UsageError(UnexpectedArgument(positionals[2]));
   absl::StatusOr<ResourceKind> kind = ParseResourceKind(positionals[0]);
   if (!kind.ok()) return ctx.UsageError(kind.status());
+  const std::string name = positionals.size() == 2 ? positionals[1] : "";
 
-  std::string output = ctx.args().Value("output").value_or("table");
-  if (output != "table" && output != "json") {
-    return ctx.UsageError(absl::InvalidArgumentError(
-        absl::StrCat("unknown output format \"", output, "\" (want table or json)")));
-  }
-  bool json = output == "json";
+  absl::StatusOr<OutputFormat> format =
+      ParseOutputFormat(ctx.args().Value("output").value_or("table"));
+  if (!format.ok()) return ctx.UsageError(format.status());
   std::optional<std::string> gitrepo = ctx.args().Value("gitrepo");
   std::optional<std::string> cluster = ctx.args().Value("cluster");
   std::optional<std::string> bundle = ctx.args().Value("bundle");
-  if (gitrepo.has_value() && *kind != ResourceKind::kBundle) {
-    return ctx.UsageError(absl::InvalidArgumentError("--gitrepo applies to bundles only"));
+  const std::string selector = ctx.args().Value("selector").value_or("");
+  const std::string state = ctx.args().Value("state").value_or("");
+  if (gitrepo.has_value() && *kind != ResourceKind::kBundle &&
+      *kind != ResourceKind::kBundleDeployment) {
+    return ctx.UsageError(
+        absl::InvalidArgumentError("--gitrepo applies to bundles and bundledeployments only"));
   }
   if ((cluster.has_value() || bundle.has_value()) && *kind != ResourceKind::kBundleDeployment) {
     return ctx.UsageError(
         absl::InvalidArgumentError("--cluster and --bundle apply to bundledeployments only"));
   }
+  if (!state.empty() && *kind != ResourceKind::kBundle && *kind != ResourceKind::kCluster &&
+      *kind != ResourceKind::kBundleDeployment) {
+    return ctx.UsageError(absl::InvalidArgumentError(
+        "--state applies to bundles, clusters and bundledeployments only"));
+  }
+  if (!name.empty() &&
+      (*kind == ResourceKind::kBundleDeployment || *kind == ResourceKind::kSecret)) {
+    return ctx.UsageError(absl::InvalidArgumentError(
+        absl::StrCat("get ", positionals[0],
+                     " takes no NAME (filter bundledeployments with --cluster and --bundle)")));
+  }
+  if (!name.empty() && (!selector.empty() || !state.empty())) {
+    return ctx.UsageError(
+        absl::InvalidArgumentError("a NAME cannot be combined with --selector or --state"));
+  }
+  if (!selector.empty() && *kind == ResourceKind::kSecret) {
+    return ctx.UsageError(absl::InvalidArgumentError("secrets have no labels to select by"));
+  }
+  const bool watch = ctx.args().Has("watch");
+  absl::Duration interval = absl::Seconds(2);
+  if (auto text = ctx.args().Value("watch-interval"); text.has_value()) {
+    if (!absl::ParseDuration(*text, &interval) || interval < absl::Milliseconds(100) ||
+        interval == absl::InfiniteDuration()) {
+      return ctx.UsageError(absl::InvalidArgumentError(absl::StrCat(
+          "invalid --watch-interval \"", *text, "\": want a duration of at least 100ms, e.g. 2s")));
+    }
+  }
 
-  absl::StatusOr<FleetApi*> api = ctx.Api();
-  if (!api.ok()) return ctx.UsageError(api.status());
+  absl::StatusOr<FleetApi*> api_or = ctx.Api();
+  if (!api_or.ok()) return ctx.UsageError(api_or.status());
+  FleetApi* api = *api_or;
+  v1::ListOptions options;
+  options.set_label_selector(selector);
+  v1::GetRequest get;
+  get.set_name(name);
   switch (*kind) {
-    case ResourceKind::kGitRepo: {
-      auto response = (*api)->ListGitRepos(v1::ListGitReposRequest());
-      if (!response.ok()) return ctx.ApiError(response.status());
-      return PrintList(ctx, json, response->gitrepos(), GitRepoTable(response->gitrepos()));
-    }
-    case ResourceKind::kBundle: {
-      v1::ListBundlesRequest request;
-      request.set_gitrepo_name(gitrepo.value_or(""));
-      auto response = (*api)->ListBundles(request);
-      if (!response.ok()) return ctx.ApiError(response.status());
-      return PrintList(ctx, json, response->bundles(), BundleTable(response->bundles()));
-    }
-    case ResourceKind::kCluster: {
-      auto response = (*api)->ListClusters(v1::ListClustersRequest());
-      if (!response.ok()) return ctx.ApiError(response.status());
-      return PrintList(ctx, json, response->clusters(),
-                       ClusterTable(response->clusters(), ctx.Now()));
-    }
-    case ResourceKind::kBundleDeployment: {
-      v1::ListBundleDeploymentsRequest request;
-      request.set_cluster(cluster.value_or(""));
-      request.set_bundle_name(bundle.value_or(""));
-      auto response = (*api)->ListBundleDeployments(request);
-      if (!response.ok()) return ctx.ApiError(response.status());
-      return PrintList(ctx, json, response->bundle_deployments(),
-                       BundleDeploymentTable(response->bundle_deployments()));
-    }
-    case ResourceKind::kClusterGroup: {
-      auto response = (*api)->ListClusterGroups(v1::ListClusterGroupsRequest());
-      if (!response.ok()) return ctx.ApiError(response.status());
-      return PrintList(ctx, json, response->cluster_groups(),
-                       ClusterGroupTable(response->cluster_groups()));
-    }
-    case ResourceKind::kSecret: {
-      auto response = (*api)->ListSecrets(v1::ListSecretsRequest());
-      if (!response.ok()) return ctx.ApiError(response.status());
-      return PrintList(ctx, json, response->secrets(), SecretTable(response->secrets(), ctx.Now()));
-    }
+    case ResourceKind::kGitRepo:
+      return GetItems<v1::GitRepo>(
+          ctx, *format, watch, interval,
+          [&]() -> absl::StatusOr<google::protobuf::RepeatedPtrField<v1::GitRepo>> {
+            google::protobuf::RepeatedPtrField<v1::GitRepo> out;
+            if (!name.empty()) {
+              auto one = api->GetGitRepo(get);
+              if (!one.ok()) return one.status();
+              *out.Add() = std::move(*one);
+              return out;
+            }
+            v1::ListGitReposRequest request;
+            *request.mutable_options() = options;
+            auto response = api->ListGitRepos(request);
+            if (!response.ok()) return response.status();
+            return std::move(*response->mutable_gitrepos());
+          },
+          [](const auto& items, Columns c) { return GitRepoTable(items, c); },
+          [](const v1::GitRepo& g) { return "gitrepo/" + g.name(); });
+    case ResourceKind::kBundle:
+      return GetItems<v1::Bundle>(
+          ctx, *format, watch, interval,
+          [&]() -> absl::StatusOr<google::protobuf::RepeatedPtrField<v1::Bundle>> {
+            google::protobuf::RepeatedPtrField<v1::Bundle> out;
+            if (!name.empty()) {
+              auto one = api->GetBundle(get);
+              if (!one.ok()) return one.status();
+              *out.Add() = std::move(*one);
+              return out;
+            }
+            v1::ListBundlesRequest request;
+            *request.mutable_options() = options;
+            request.set_gitrepo_name(gitrepo.value_or(""));
+            request.set_state(state);
+            auto response = api->ListBundles(request);
+            if (!response.ok()) return response.status();
+            return std::move(*response->mutable_bundles());
+          },
+          [](const auto& items, Columns c) { return BundleTable(items, c); },
+          [](const v1::Bundle& b) { return "bundle/" + b.name(); });
+    case ResourceKind::kCluster:
+      return GetItems<v1::Cluster>(
+          ctx, *format, watch, interval,
+          [&]() -> absl::StatusOr<google::protobuf::RepeatedPtrField<v1::Cluster>> {
+            google::protobuf::RepeatedPtrField<v1::Cluster> out;
+            if (!name.empty()) {
+              auto one = api->GetCluster(get);
+              if (!one.ok()) return one.status();
+              *out.Add() = std::move(*one);
+              return out;
+            }
+            v1::ListClustersRequest request;
+            *request.mutable_options() = options;
+            request.set_state(state);
+            auto response = api->ListClusters(request);
+            if (!response.ok()) return response.status();
+            return std::move(*response->mutable_clusters());
+          },
+          [&](const auto& items, Columns c) { return ClusterTable(items, ctx.Now(), c); },
+          [](const v1::Cluster& c) { return "cluster/" + c.name(); });
+    case ResourceKind::kBundleDeployment:
+      return GetItems<v1::BundleDeployment>(
+          ctx, *format, watch, interval,
+          [&]() -> absl::StatusOr<google::protobuf::RepeatedPtrField<v1::BundleDeployment>> {
+            v1::ListBundleDeploymentsRequest request;
+            *request.mutable_options() = options;
+            request.set_cluster(cluster.value_or(""));
+            request.set_bundle_name(bundle.value_or(""));
+            request.set_gitrepo_name(gitrepo.value_or(""));
+            request.set_state(state);
+            auto response = api->ListBundleDeployments(request);
+            if (!response.ok()) return response.status();
+            return std::move(*response->mutable_bundle_deployments());
+          },
+          [](const auto& items, Columns c) { return BundleDeploymentTable(items, c); },
+          [](const v1::BundleDeployment& bd) {
+            return absl::StrCat("bundledeployment/", bd.bundle_name(), "/", bd.cluster_name());
+          });
+    case ResourceKind::kClusterGroup:
+      return GetItems<v1::ClusterGroup>(
+          ctx, *format, watch, interval,
+          [&]() -> absl::StatusOr<google::protobuf::RepeatedPtrField<v1::ClusterGroup>> {
+            google::protobuf::RepeatedPtrField<v1::ClusterGroup> out;
+            if (!name.empty()) {
+              auto one = api->GetClusterGroup(get);
+              if (!one.ok()) return one.status();
+              *out.Add() = std::move(*one);
+              return out;
+            }
+            v1::ListClusterGroupsRequest request;
+            *request.mutable_options() = options;
+            auto response = api->ListClusterGroups(request);
+            if (!response.ok()) return response.status();
+            return std::move(*response->mutable_cluster_groups());
+          },
+          [](const auto& items, Columns c) { return ClusterGroupTable(items, c); },
+          [](const v1::ClusterGroup& g) { return "clustergroup/" + g.name(); });
+    case ResourceKind::kSecret:
+      return GetItems<v1::Secret>(
+          ctx, *format, watch, interval,
+          [&]() -> absl::StatusOr<google::protobuf::RepeatedPtrField<v1::Secret>> {
+            auto response = api->ListSecrets(v1::ListSecretsRequest());
+            if (!response.ok()) return response.status();
+            return std::move(*response->mutable_secrets());
+          },
+          [&](const auto& items, Columns c) { return SecretTable(items, ctx.Now(), c); },
+          [](const v1::Secret& sec) { return "secret/" + sec.name(); });
   }
   return kExitOk;
 }
@@ -250,8 +428,8 @@ int RunDelete(CommandContext& ctx) {
     absl::StatusOr<v1::DeleteResponse> deleted = (*api)->Delete(request);
     if (!deleted.ok()) {
       int code = ctx.ApiError(deleted.status(), ref);
-      if (code == kExitUnreachable) return code;
-      exit_code = code;
+      if (StopsTheRest(deleted.status())) return code;
+      exit_code = WorseExitCode(exit_code, code);
       continue;
     }
     ctx.out() << ref << " deleted\n";
@@ -516,24 +694,160 @@ int RunSecret(CommandContext& ctx) {
 
 const std::vector<FlagSpec>& TokenFlags() {
   static const auto* flags = new std::vector<FlagSpec>{
-      {"ttl", '\0', true, "DURATION", "how long the token is valid, e.g. 30m, 1h (default 1h)"},
+      {"api", '\0', false, "", "an operator API token instead of an agent registration token"},
+      {"role",
+       '\0',
+       true,
+       "ROLE",
+       "--api: viewer, deployer, cluster-admin or admin",
+       {"viewer", "deployer", "cluster-admin", "admin"}},
+      {"workspace", '\0', true, "NAME", "--api: limit it to one workspace (default * = all)"},
+      {"description", '\0', true, "TEXT", "--api: what the token is for"},
+      {"ttl", '\0', true, "DURATION",
+       "how long the token is valid, e.g. 30m, 1h (default 1h; --api: never expires)"},
       {"max-uses", '\0', true, "N", "how many registrations it allows (default 0: unlimited)"},
       {"label", '\0', true, "KEY=VALUE", "label for the clusters it registers; repeatable"},
       {"cluster", '\0', true, "NAME", "name of the cluster it registers"},
+      {"output", 'o', true, "FORMAT", "list: table (default), json or yaml",
+       std::vector<std::string>(std::begin(kOutputFormatNames), std::end(kOutputFormatNames))},
   };
   return *flags;
 }
 
+namespace {
+
+std::string UtcTime(int64_t unix_millis) {
+  if (unix_millis == 0) return "-";
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::FromUnixMillis(unix_millis),
+                          absl::UTCTimeZone());
+}
+
+int TokenList(CommandContext& ctx, FleetApi* api, bool api_tokens, OutputFormat format) {
+  if (api_tokens) {
+    auto response = api->ListApiTokens(v1::ListApiTokensRequest());
+    if (!response.ok()) return ctx.ApiError(response.status());
+    return PrintList(ctx, format, response->tokens(), [&](Columns) {
+      Table t{
+          {"ID", "ROLE", "WORKSPACE", "CREATED", "EXPIRES", "LAST-USED", "REVOKED", "DESCRIPTION"},
+          {}};
+      for (const auto& k : response->tokens()) {
+        t.rows.push_back({k.id(), k.role(), k.workspace(), UtcTime(k.created_unix_millis()),
+                          k.expires_unix_millis() == 0 ? "never" : UtcTime(k.expires_unix_millis()),
+                          UtcTime(k.last_used_unix_millis()), UtcTime(k.revoked_unix_millis()),
+                          k.description()});
+      }
+      return t;
+    });
+  }
+  auto response = api->ListRegistrationTokens(v1::ListRegistrationTokensRequest());
+  if (!response.ok()) return ctx.ApiError(response.status());
+  return PrintList(ctx, format, response->tokens(), [&](Columns) {
+    Table t{{"ID", "CLUSTER", "USES", "CREATED", "EXPIRES", "REVOKED", "CREATED-BY"}, {}};
+    for (const auto& k : response->tokens()) {
+      t.rows.push_back({k.id(), k.cluster_name().empty() ? "*" : k.cluster_name(),
+                        absl::StrCat(k.uses(), "/",
+                                     k.max_uses() == 0 ? "unlimited" : absl::StrCat(k.max_uses())),
+                        UtcTime(k.created_unix_millis()), UtcTime(k.expires_unix_millis()),
+                        UtcTime(k.revoked_unix_millis()), k.created_by()});
+    }
+    return t;
+  });
+}
+
+}  // namespace
+
 int RunToken(CommandContext& ctx) {
   const std::vector<std::string>& positionals = ctx.args().positionals();
   if (positionals.empty()) {
-    return ctx.UsageError(absl::InvalidArgumentError("token needs a subcommand: create"));
+    return ctx.UsageError(
+        absl::InvalidArgumentError("token needs a subcommand: create, list or revoke"));
   }
-  if (positionals[0] != "create") {
+  const std::string& sub = positionals[0];
+  const bool api_tokens = ctx.args().Has("api");
+  if (sub == "list") {
+    if (positionals.size() > 1) return ctx.UsageError(UnexpectedArgument(positionals[1]));
+    absl::StatusOr<OutputFormat> format =
+        ParseOutputFormat(ctx.args().Value("output").value_or("table"));
+    if (!format.ok()) return ctx.UsageError(format.status());
+    absl::StatusOr<FleetApi*> api = ctx.Api();
+    if (!api.ok()) return ctx.UsageError(api.status());
+    return TokenList(ctx, *api, api_tokens, *format);
+  }
+  if (sub == "revoke") {
+    if (positionals.size() < 2) {
+      return ctx.UsageError(absl::InvalidArgumentError("token revoke needs a token ID"));
+    }
+    absl::StatusOr<FleetApi*> api = ctx.Api();
+    if (!api.ok()) return ctx.UsageError(api.status());
+    int exit_code = kExitOk;
+    for (size_t i = 1; i < positionals.size(); ++i) {
+      v1::RevokeTokenRequest request;
+      request.set_id(positionals[i]);
+      auto revoked =
+          api_tokens ? (*api)->RevokeApiToken(request) : (*api)->RevokeRegistrationToken(request);
+      if (!revoked.ok()) {
+        int code = ctx.ApiError(revoked.status(), positionals[i]);
+        if (code == kExitUnreachable) return code;
+        exit_code = std::max(exit_code, code);
+        continue;
+      }
+      ctx.out() << (api_tokens ? "apitoken/" : "registrationtoken/") << positionals[i]
+                << " revoked\n";
+    }
+    return exit_code;
+  }
+  if (sub != "create") {
     return ctx.UsageError(absl::InvalidArgumentError(
-        absl::StrCat("unknown token subcommand \"", positionals[0], "\" (want create)")));
+        absl::StrCat("unknown token subcommand \"", sub, "\" (want create, list or revoke)")));
   }
   if (positionals.size() > 1) return ctx.UsageError(UnexpectedArgument(positionals[1]));
+  if (api_tokens) {
+    for (const char* flag : {"max-uses", "label", "cluster"}) {
+      if (ctx.args().Has(flag)) {
+        return ctx.UsageError(absl::InvalidArgumentError(
+            absl::StrCat("--", flag, " applies to registration tokens, not --api tokens")));
+      }
+    }
+    v1::CreateApiTokenRequest request;
+    std::optional<std::string> role = ctx.args().Value("role");
+    if (!role.has_value()) {
+      return ctx.UsageError(absl::InvalidArgumentError(
+          "token create --api needs --role viewer|deployer|cluster-admin|admin"));
+    }
+    request.set_role(*role);
+    request.set_workspace(ctx.args().Value("workspace").value_or("*"));
+    request.set_description(ctx.args().Value("description").value_or(""));
+    if (std::optional<std::string> ttl_text = ctx.args().Value("ttl"); ttl_text.has_value()) {
+      absl::Duration ttl;
+      if (!absl::ParseDuration(*ttl_text, &ttl) || ttl < absl::Seconds(1) ||
+          ttl == absl::InfiniteDuration()) {
+        return ctx.UsageError(absl::InvalidArgumentError(
+            absl::StrCat("invalid --ttl \"", *ttl_text,
+                         "\": want a finite duration of at least 1s, e.g. 720h")));
+      }
+      request.set_ttl_seconds(absl::ToInt64Seconds(ttl));
+    }
+    absl::StatusOr<FleetApi*> api = ctx.Api();
+    if (!api.ok()) return ctx.UsageError(api.status());
+    auto token = (*api)->CreateApiToken(request);
+    if (!token.ok()) return ctx.ApiError(token.status());
+    ctx.out() << token->token() << "\n"
+              << "id: " << token->api_token().id() << "\n"
+              << "role: " << token->api_token().role() << "\n"
+              << "workspace: " << token->api_token().workspace() << "\n"
+              << "expires: "
+              << (token->api_token().expires_unix_millis() == 0
+                      ? "never"
+                      : UtcTime(token->api_token().expires_unix_millis()))
+              << "\n";
+    return kExitOk;
+  }
+  for (const char* flag : {"role", "workspace", "description"}) {
+    if (ctx.args().Has(flag)) {
+      return ctx.UsageError(
+          absl::InvalidArgumentError(absl::StrCat("--", flag, " needs --api (an API token)")));
+    }
+  }
 
   v1::CreateRegistrationTokenRequest request;
   if (std::optional<std::string> ttl_text = ctx.args().Value("ttl"); ttl_text.has_value()) {

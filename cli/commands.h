@@ -14,7 +14,7 @@ namespace flotilla::cli {
 const std::vector<FlagSpec>& ApplyFlags();
 int RunApply(CommandContext& ctx);
 
-// get KIND [-o table|json] [--gitrepo NAME] [--cluster NAME] [--bundle NAME].
+// get KIND [-o table|wide|json|yaml] [--gitrepo NAME] [--cluster NAME] [--bundle NAME].
 const std::vector<FlagSpec>& GetFlags();
 int RunGet(CommandContext& ctx);
 

@@ -42,6 +42,25 @@ class FleetApi {
   virtual absl::StatusOr<v1::Cluster> LabelCluster(const v1::LabelClusterRequest& request) = 0;
   virtual absl::StatusOr<v1::CreateRegistrationTokenResponse> CreateRegistrationToken(
       const v1::CreateRegistrationTokenRequest& request) = 0;
+  // The rest of FleetService (api.proto documents each).
+  virtual absl::StatusOr<v1::GitRepo> GetGitRepo(const v1::GetRequest& request) = 0;
+  virtual absl::StatusOr<v1::Bundle> GetBundle(const v1::GetRequest& request) = 0;
+  virtual absl::StatusOr<v1::Cluster> GetCluster(const v1::GetRequest& request) = 0;
+  virtual absl::StatusOr<v1::ClusterGroup> GetClusterGroup(const v1::GetRequest& request) = 0;
+  virtual absl::StatusOr<v1::SetPausedResponse> SetPaused(const v1::SetPausedRequest& request) = 0;
+  virtual absl::StatusOr<v1::ResyncResponse> Resync(const v1::ResyncRequest& request) = 0;
+  virtual absl::StatusOr<v1::Cluster> RevokeCluster(const v1::RevokeClusterRequest& request) = 0;
+  virtual absl::StatusOr<v1::ListRegistrationTokensResponse> ListRegistrationTokens(
+      const v1::ListRegistrationTokensRequest& request) = 0;
+  virtual absl::StatusOr<v1::RevokeTokenResponse> RevokeRegistrationToken(
+      const v1::RevokeTokenRequest& request) = 0;
+  virtual absl::StatusOr<v1::CreateApiTokenResponse> CreateApiToken(
+      const v1::CreateApiTokenRequest& request) = 0;
+  virtual absl::StatusOr<v1::ListApiTokensResponse> ListApiTokens(
+      const v1::ListApiTokensRequest& request) = 0;
+  virtual absl::StatusOr<v1::RevokeTokenResponse> RevokeApiToken(
+      const v1::RevokeTokenRequest& request) = 0;
+  virtual absl::StatusOr<v1::ListAuditResponse> ListAudit(const v1::ListAuditRequest& request) = 0;
 };
 
 // Where and how to reach the manager, resolved from flags and environment

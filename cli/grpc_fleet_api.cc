@@ -98,4 +98,71 @@ std::unique_ptr<FleetApi> GrpcFleetApiFactory::Connect(const ConnectionConfig& c
   return std::make_unique<GrpcFleetApi>(v1::FleetService::NewStub(channel), config.token, clock_);
 }
 
+absl::StatusOr<v1::GitRepo> GrpcFleetApi::GetGitRepo(const v1::GetRequest& request) {
+  return Call<v1::GetRequest, v1::GitRepo>(&v1::FleetService::StubInterface::GetGitRepo, request);
+}
+
+absl::StatusOr<v1::Bundle> GrpcFleetApi::GetBundle(const v1::GetRequest& request) {
+  return Call<v1::GetRequest, v1::Bundle>(&v1::FleetService::StubInterface::GetBundle, request);
+}
+
+absl::StatusOr<v1::Cluster> GrpcFleetApi::GetCluster(const v1::GetRequest& request) {
+  return Call<v1::GetRequest, v1::Cluster>(&v1::FleetService::StubInterface::GetCluster, request);
+}
+
+absl::StatusOr<v1::ClusterGroup> GrpcFleetApi::GetClusterGroup(const v1::GetRequest& request) {
+  return Call<v1::GetRequest, v1::ClusterGroup>(&v1::FleetService::StubInterface::GetClusterGroup,
+                                                request);
+}
+
+absl::StatusOr<v1::SetPausedResponse> GrpcFleetApi::SetPaused(const v1::SetPausedRequest& request) {
+  return Call<v1::SetPausedRequest, v1::SetPausedResponse>(
+      &v1::FleetService::StubInterface::SetPaused, request);
+}
+
+absl::StatusOr<v1::ResyncResponse> GrpcFleetApi::Resync(const v1::ResyncRequest& request) {
+  return Call<v1::ResyncRequest, v1::ResyncResponse>(&v1::FleetService::StubInterface::Resync,
+                                                     request);
+}
+
+absl::StatusOr<v1::Cluster> GrpcFleetApi::RevokeCluster(const v1::RevokeClusterRequest& request) {
+  return Call<v1::RevokeClusterRequest, v1::Cluster>(
+      &v1::FleetService::StubInterface::RevokeCluster, request);
+}
+
+absl::StatusOr<v1::ListRegistrationTokensResponse> GrpcFleetApi::ListRegistrationTokens(
+    const v1::ListRegistrationTokensRequest& request) {
+  return Call<v1::ListRegistrationTokensRequest, v1::ListRegistrationTokensResponse>(
+      &v1::FleetService::StubInterface::ListRegistrationTokens, request);
+}
+
+absl::StatusOr<v1::RevokeTokenResponse> GrpcFleetApi::RevokeRegistrationToken(
+    const v1::RevokeTokenRequest& request) {
+  return Call<v1::RevokeTokenRequest, v1::RevokeTokenResponse>(
+      &v1::FleetService::StubInterface::RevokeRegistrationToken, request);
+}
+
+absl::StatusOr<v1::CreateApiTokenResponse> GrpcFleetApi::CreateApiToken(
+    const v1::CreateApiTokenRequest& request) {
+  return Call<v1::CreateApiTokenRequest, v1::CreateApiTokenResponse>(
+      &v1::FleetService::StubInterface::CreateApiToken, request);
+}
+
+absl::StatusOr<v1::ListApiTokensResponse> GrpcFleetApi::ListApiTokens(
+    const v1::ListApiTokensRequest& request) {
+  return Call<v1::ListApiTokensRequest, v1::ListApiTokensResponse>(
+      &v1::FleetService::StubInterface::ListApiTokens, request);
+}
+
+absl::StatusOr<v1::RevokeTokenResponse> GrpcFleetApi::RevokeApiToken(
+    const v1::RevokeTokenRequest& request) {
+  return Call<v1::RevokeTokenRequest, v1::RevokeTokenResponse>(
+      &v1::FleetService::StubInterface::RevokeApiToken, request);
+}
+
+absl::StatusOr<v1::ListAuditResponse> GrpcFleetApi::ListAudit(const v1::ListAuditRequest& request) {
+  return Call<v1::ListAuditRequest, v1::ListAuditResponse>(
+      &v1::FleetService::StubInterface::ListAudit, request);
+}
+
 }  // namespace flotilla::cli

@@ -39,6 +39,24 @@ class GrpcFleetApi : public FleetApi {
   absl::StatusOr<v1::Cluster> LabelCluster(const v1::LabelClusterRequest& request) override;
   absl::StatusOr<v1::CreateRegistrationTokenResponse> CreateRegistrationToken(
       const v1::CreateRegistrationTokenRequest& request) override;
+  absl::StatusOr<v1::GitRepo> GetGitRepo(const v1::GetRequest& request) override;
+  absl::StatusOr<v1::Bundle> GetBundle(const v1::GetRequest& request) override;
+  absl::StatusOr<v1::Cluster> GetCluster(const v1::GetRequest& request) override;
+  absl::StatusOr<v1::ClusterGroup> GetClusterGroup(const v1::GetRequest& request) override;
+  absl::StatusOr<v1::SetPausedResponse> SetPaused(const v1::SetPausedRequest& request) override;
+  absl::StatusOr<v1::ResyncResponse> Resync(const v1::ResyncRequest& request) override;
+  absl::StatusOr<v1::Cluster> RevokeCluster(const v1::RevokeClusterRequest& request) override;
+  absl::StatusOr<v1::ListRegistrationTokensResponse> ListRegistrationTokens(
+      const v1::ListRegistrationTokensRequest& request) override;
+  absl::StatusOr<v1::RevokeTokenResponse> RevokeRegistrationToken(
+      const v1::RevokeTokenRequest& request) override;
+  absl::StatusOr<v1::CreateApiTokenResponse> CreateApiToken(
+      const v1::CreateApiTokenRequest& request) override;
+  absl::StatusOr<v1::ListApiTokensResponse> ListApiTokens(
+      const v1::ListApiTokensRequest& request) override;
+  absl::StatusOr<v1::RevokeTokenResponse> RevokeApiToken(
+      const v1::RevokeTokenRequest& request) override;
+  absl::StatusOr<v1::ListAuditResponse> ListAudit(const v1::ListAuditRequest& request) override;
 
  private:
   // Runs one unary stub method with a prepared context.

@@ -29,7 +29,7 @@ const std::vector<FlagSpec>& RenderFlags() {
        "the cluster's name (clusterName targets; default local)"},
       {"gitrepo-name", '\0', true, "NAME",
        "the GitRepo name bundle names derive from (default test)"},
-      {"output", 'o', true, "FORMAT", "yaml (default) or json (a v1 List)"},
+      {"output", 'o', true, "FORMAT", "yaml (default) or json (a v1 List)", {"yaml", "json"}},
       {"kustomize", '\0', true, "PATH",
        "the kustomize or kubectl binary for kustomize.dir bundles"},
       {"chart-mirror", '\0', true, "PREFIX=REPLACEMENT",

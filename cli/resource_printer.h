@@ -1,5 +1,5 @@
 // How `flotilla get` shows each kind: kubectl-style tables with Fleet's
-// columns, and `-o json` as {"items": [...]}.
+// columns (`-o wide` adds some), and `-o json` / `-o yaml` as {"items": [...]}.
 #pragma once
 
 #include <string>
@@ -26,6 +26,23 @@ enum class ResourceKind {
   kSecret,
 };
 
+// `get`'s -o values.
+enum class OutputFormat { kTable, kWide, kJson, kYaml };
+
+// The -o values in the order help and completion show them.
+inline constexpr const char* kOutputFormatNames[] = {"table", "wide", "json", "yaml"};
+
+// "table", "wide", "json" or "yaml" (exactly). InvalidArgument naming the
+// value and the allowed ones otherwise.
+absl::StatusOr<OutputFormat> ParseOutputFormat(absl::string_view name);
+
+// Which columns a table has: kubectl's default set or `-o wide`.
+enum class Columns { kNormal, kWide };
+
+// The kind names `get` completes and its errors suggest, plural.
+inline constexpr const char* kResourceKindNames[] = {
+    "gitrepos", "bundles", "clusters", "bundledeployments", "clustergroups", "secrets"};
+
 // Accepts the plural, the singular and the short names (bd, bds, cg, cgs), in
 // any case; Fleet's kinds also suffixed ".fleet.cattle.io". InvalidArgument
 // naming the kind otherwise.
@@ -45,42 +62,68 @@ std::string StateName(v1::BundleDeploymentState state);
 
 // NAME, REPO, COMMIT (12 chars), BUNDLEDEPLOYMENTS-READY (ready/desired),
 // STATUS (the error, else "NotReady(n)" while n deployments are not ready, else "").
-Table GitRepoTable(const google::protobuf::RepeatedPtrField<v1::GitRepo>& gitrepos);
+// Wide: BRANCH/REVISION (the revision, else the branch) after REPO, and the
+// whole COMMIT.
+Table GitRepoTable(const google::protobuf::RepeatedPtrField<v1::GitRepo>& gitrepos,
+                   Columns columns = Columns::kNormal);
 
 // NAME, GITREPO, BUNDLEDEPLOYMENTS-READY, STATUS (the error, else the state
-// name unless Ready).
-Table BundleTable(const google::protobuf::RepeatedPtrField<v1::Bundle>& bundles);
+// name unless Ready). Wide: PATH and COMMIT (whole) after GITREPO.
+Table BundleTable(const google::protobuf::RepeatedPtrField<v1::Bundle>& bundles,
+                  Columns columns = Columns::kNormal);
 
 // NAME, BUNDLES-READY, CONNECTED, LAST-SEEN (age at `now`, "<never>"), STATUS
 // (the state name, "WaitCheckIn" before the first check-in), LABELS (sorted
-// k=v, "<none>").
-Table ClusterTable(const google::protobuf::RepeatedPtrField<v1::Cluster>& clusters, absl::Time now);
+// k=v, "<none>"). Wide: AGENT-VERSION and CERT-EXPIRES (the agent
+// certificate's expiry, RFC 3339 UTC; "<unknown>") before LABELS.
+Table ClusterTable(const google::protobuf::RepeatedPtrField<v1::Cluster>& clusters, absl::Time now,
+                   Columns columns = Columns::kNormal);
 
-// BUNDLE, CLUSTER, DEPLOYMENT-ID (19 chars), STATUS, MESSAGE.
+// BUNDLE, CLUSTER, DEPLOYMENT-ID (19 chars), STATUS, MESSAGE. Wide: the whole
+// DEPLOYMENT-ID, then APPLIED-ID (what the agent last applied).
 Table BundleDeploymentTable(
-    const google::protobuf::RepeatedPtrField<v1::BundleDeployment>& bundle_deployments);
+    const google::protobuf::RepeatedPtrField<v1::BundleDeployment>& bundle_deployments,
+    Columns columns = Columns::kNormal);
 
 // NAME, CLUSTERS-READY (ready/count), SELECTOR ("<none>" for a null selector,
 // which selects nothing; "<all>" for {}), NON-READY (the first 3 non-ready
 // clusters the manager names, then "+N more" for the rest), LABELS (sorted
-// k=v, "<none>").
-Table ClusterGroupTable(const google::protobuf::RepeatedPtrField<v1::ClusterGroup>& groups);
+// k=v, "<none>"). Wide: NON-READY names every cluster the manager sent.
+Table ClusterGroupTable(const google::protobuf::RepeatedPtrField<v1::ClusterGroup>& groups,
+                        Columns columns = Columns::kNormal);
 
 // NAME, TYPE (basic-auth, ssh-auth, generic), KEYS (comma-separated, "<none>"),
 // AGE (since creation at `now`, "<unknown>" when the manager gives no time).
-Table SecretTable(const google::protobuf::RepeatedPtrField<v1::Secret>& secrets, absl::Time now);
+// Wide: UPDATED (since the last change, the same way).
+Table SecretTable(const google::protobuf::RepeatedPtrField<v1::Secret>& secrets, absl::Time now,
+                  Columns columns = Columns::kNormal);
 
 // {"items": [...]}, two-space indented, each item the message's proto3 JSON
 // with proto field names and default values included. Internal if a message
 // cannot be converted.
 absl::StatusOr<std::string> ItemsJson(absl::Span<const google::protobuf::Message* const> items);
 
+// The same document as ItemsJson, as block YAML (keys sorted, strings that
+// would read back as another type quoted: int64 fields stay strings).
+absl::StatusOr<std::string> ItemsYaml(absl::Span<const google::protobuf::Message* const> items);
+
 template <typename T>
-absl::StatusOr<std::string> ItemsJson(const google::protobuf::RepeatedPtrField<T>& items) {
+std::vector<const google::protobuf::Message*> MessagePointers(
+    const google::protobuf::RepeatedPtrField<T>& items) {
   std::vector<const google::protobuf::Message*> messages;
   messages.reserve(items.size());
   for (const T& item : items) messages.push_back(&item);
-  return ItemsJson(absl::MakeConstSpan(messages));
+  return messages;
+}
+
+template <typename T>
+absl::StatusOr<std::string> ItemsJson(const google::protobuf::RepeatedPtrField<T>& items) {
+  return ItemsJson(absl::MakeConstSpan(MessagePointers(items)));
+}
+
+template <typename T>
+absl::StatusOr<std::string> ItemsYaml(const google::protobuf::RepeatedPtrField<T>& items) {
+  return ItemsYaml(absl::MakeConstSpan(MessagePointers(items)));
 }
 
 }  // namespace flotilla::cli

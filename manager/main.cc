@@ -21,6 +21,8 @@
 #include "manager/controller/fleet_controller.h"
 #include "manager/server/agent_service.h"
 #include "manager/server/api_service.h"
+#include "manager/server/fleet_metrics.h"
+#include "manager/server/http_api.h"
 #include "manager/server/http_server.h"
 #include "manager/server/manager_pki.h"
 #include "manager/server/registrar.h"
@@ -121,12 +123,16 @@ int main(int argc, char** argv) {
   fm::FleetController controller(store->get(), clock, copts);
   if (auto st = controller.Load(); !st.ok()) return Fail("loading state", st);
 
-  fc::MetricsRegistry metrics;
+  // The process-wide registry: the controller and the store record into it.
+  fc::MetricsRegistry& metrics = fc::DefaultMetrics();
   fm::RegistrarOptions ropts;
   ropts.trust_domain = absl::GetFlag(FLAGS_trust_domain);
   fm::Registrar registrar(store->get(), &controller, &pki->agent_ca, clock, ropts);
   fm::AgentServiceImpl agent_service(&controller, &registrar, &metrics);
-  fm::FleetServiceImpl api_service(&controller, store->get(), clock, pki->ca_pin);
+  fm::FleetApi api(&controller, store->get(), clock, pki->ca_pin);
+  api.SetClusterRevokedHook(
+      [&agent_service](const std::string& id) { agent_service.CloseCluster(id); });
+  fm::FleetServiceImpl api_service(&api);
   controller.SetAssignmentListener(
       [&agent_service](const std::vector<std::string>& ids) { agent_service.Kick(ids); });
 
@@ -151,32 +157,14 @@ int main(int argc, char** argv) {
     return 1;
   }
 
-  metrics.Declare("flotilla_agents_connected", "gauge", "Agents with an open stream.");
-  metrics.Declare("flotilla_clusters", "gauge", "Registered clusters.");
-  metrics.Declare("flotilla_gitrepos", "gauge", "GitRepos.");
-  metrics.Declare("flotilla_bundles", "gauge", "Bundles.");
-  metrics.Declare("flotilla_bundledeployments", "gauge", "BundleDeployments by state.");
-  metrics.Declare("flotilla_build_info", "gauge", "Build information.");
-  metrics.Set("flotilla_build_info", {{"version", "0.1.0"}}, 1);
+  fm::FleetMetrics fleet_metrics(&controller, &metrics, "0.1.0");
   std::atomic<bool> serving{true};
-  fm::HttpServer http(
-      [&] {
-        metrics.Set("flotilla_agents_connected", {},
-                    static_cast<double>(agent_service.StreamCount()));
-        metrics.Set("flotilla_clusters", {}, static_cast<double>(controller.Clusters().size()));
-        metrics.Set("flotilla_gitrepos", {}, static_cast<double>(controller.GitRepos().size()));
-        metrics.Set("flotilla_bundles", {}, static_cast<double>(controller.Bundles().size()));
-        metrics.Clear("flotilla_bundledeployments");
-        std::map<std::string, int> by_state;
-        for (const auto& bd : controller.BundleDeployments()) {
-          by_state[flotilla::v1::BundleDeploymentState_Name(fm::EffectiveState(bd))]++;
-        }
-        for (const auto& [s, n] : by_state) {
-          metrics.Set("flotilla_bundledeployments", {{"state", s}}, n);
-        }
-        return metrics.Render();
-      },
-      [&] { return serving.load(); });
+  fm::HttpServer http([&] { return fleet_metrics.Scrape(); }, [&] { return serving.load(); });
+  http.SetApiHandler([&api](const std::string& path,
+                            const std::map<std::string, std::string>& query,
+                            const std::string& authorization) {
+    return fm::ServeHttpApi(api, path, query, authorization);
+  });
   http.SetWebhookHandler(
       [&](const std::vector<std::pair<std::string, std::string>>& headers,
           const std::string& body) -> fm::HttpServer::WebhookReply {

@@ -259,6 +259,14 @@ absl::Status RenderHelmKustomizeBundle(const RenderInput& input, const std::stri
 
 }  // namespace
 
+std::string RenderKind(const RenderInput& input) {
+  if (ChartDir(input).has_value() || helm::IsRemoteChart(HelmOptions(input.options))) {
+    return "helm";
+  }
+  if (HasKustomization(input.files, KustomizeDir(input.options))) return "kustomize";
+  return "yaml";
+}
+
 absl::StatusOr<RenderedManifest> RenderBundle(const RenderInput& input) {
   RenderedManifest out;
   const std::string kustomize_dir = KustomizeDir(input.options);

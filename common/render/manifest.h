@@ -48,6 +48,12 @@ struct RenderedManifest {
 // file (and line:column for YAML errors), or the overlay file that failed.
 absl::StatusOr<RenderedManifest> RenderBundle(const RenderInput& input);
 
+// Which of RenderBundle's paths `input` takes, decided from file names and
+// options only (nothing is parsed): "helm" (a chart in the bundle, or a
+// remote one), "kustomize", or "yaml". The `kind` label of
+// flotilla_render_duration_seconds.
+std::string RenderKind(const RenderInput& input);
+
 // Whether objects of this kind have no namespace (built-in Kubernetes kinds
 // and the CRDs of common projects; unknown kinds count as namespaced).
 bool IsClusterScoped(const std::string& api_version, const std::string& kind);

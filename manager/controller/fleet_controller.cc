@@ -17,6 +17,7 @@
 #include "common/selector.h"
 #include "common/status_macros.h"
 #include "manager/controller/chart_credentials.h"
+#include "manager/controller/controller_metrics.h"
 #include "manager/source/git_repository.h"
 
 namespace flotilla::manager {
@@ -464,16 +465,21 @@ absl::Status FleetController::SyncGitRepo(const std::string& name) {
   auto log = common::Logger("manager.git");
   auto repo = GitRepository::Open(options_.git_cache_dir, spec.repo);
   if (!repo.ok()) {
+    RecordFetchError(FetchStage::kOpen, repo.status());
     RecordRepoError(name, "", std::string(repo.status().message()));
     return repo.status();
   }
   auto auth = GitAuthFor(spec);
   if (!auth.ok()) {
+    RecordFetchError(FetchStage::kCredentials, auth.status());
     RecordRepoError(name, "", std::string(auth.status().message()));
     return auth.status();
   }
+  common::ScopedTimer fetch_timer(&ControllerMetrics(), kGitRepoFetchDurationSeconds);
   auto commit = (*repo)->Fetch(spec.Ref(), !spec.revision.empty(), options_.fetch_timeout, *auth);
+  fetch_timer.Stop();
   if (!commit.ok()) {
+    RecordFetchError(FetchStage::kFetch, commit.status());
     RecordRepoError(name, "", std::string(commit.status().message()));
     return commit.status();
   }
@@ -625,7 +631,10 @@ absl::StatusOr<std::string> FleetController::Render(const BundleState& b, const 
     in.files = *b.files;
     in.options = options;
     in.kustomize = options_.kustomize;
+    common::ScopedTimer render_timer(&ControllerMetrics(), kRenderDurationSeconds,
+                                     {{"kind", common::RenderKind(in)}});
     auto rendered = common::RenderBundle(in);
+    render_timer.Stop();
     RenderCacheEntry e;
     if (rendered.ok()) {
       e.content_hash = rendered->hash;
@@ -968,6 +977,15 @@ std::optional<ClusterRecord> FleetController::GetCluster(const std::string& id) 
   return it->second;
 }
 
+absl::StatusOr<ClusterRecord*> FleetController::FindClusterLocked(const std::string& id_or_name) {
+  auto it = clusters_.find(id_or_name);
+  if (it != clusters_.end()) return &it->second;
+  for (auto& [id, c] : clusters_) {
+    if (c.name == id_or_name) return &c;
+  }
+  return absl::NotFoundError(absl::StrCat("cluster \"", id_or_name, "\" not found"));
+}
+
 std::optional<ClusterRecord> FleetController::FindCluster(const std::string& id_or_name) {
   absl::MutexLock lock(&mu_);
   auto it = clusters_.find(id_or_name);
@@ -989,13 +1007,7 @@ absl::StatusOr<ClusterRecord> FleetController::LabelCluster(
   ClusterRecord c;
   {
     absl::MutexLock lock(&mu_);
-    ClusterRecord* found = nullptr;
-    for (auto& [id, rec] : clusters_) {
-      if (id == id_or_name || rec.name == id_or_name) found = &rec;
-    }
-    if (found == nullptr) {
-      return absl::NotFoundError(absl::StrCat("cluster \"", id_or_name, "\" not found"));
-    }
+    ASSIGN_OR_RETURN(ClusterRecord * found, FindClusterLocked(id_or_name));
     c = *found;
     for (const auto& [k, v] : set) c.labels[k] = v;
     for (const auto& k : remove) c.labels.erase(k);

@@ -114,6 +114,19 @@ class FleetController {
   absl::Status DeleteGitRepo(const std::string& name, const std::string& actor);
   absl::Status DeleteClusterGroup(const std::string& name, const std::string& actor);
   absl::Status DeleteSecret(const std::string& name, const std::string& actor);
+  // Pause or resume: a GitRepo's spec.paused (its document is rewritten and
+  // re-applied) or a cluster's paused. Returns false when it already was.
+  absl::StatusOr<bool> SetGitRepoPaused(const std::string& name, bool paused,
+                                        const std::string& actor);
+  absl::StatusOr<bool> SetClusterPaused(const std::string& id_or_name, bool paused,
+                                        const std::string& actor);
+  // Makes the GitRepo due for a fetch and a scan now, even at an unchanged
+  // commit (the poller runs it).
+  absl::Status RequestResync(const std::string& name, const std::string& actor);
+  // Marks the cluster revoked (the registrar refuses its certificate) and
+  // removes its deployments. Revoking twice is not an error.
+  absl::StatusOr<ClusterRecord> RevokeCluster(const std::string& id_or_name,
+                                              const std::string& actor);
   std::vector<ClusterGroupRecord> ClusterGroups();
   // The names of the clusters in a group, sorted.
   std::vector<std::string> ClusterGroupMembers(const std::string& group);
@@ -263,6 +276,9 @@ class FleetController {
   // clusters whose assignments changed.
   absl::StatusOr<std::set<std::string>> Retarget(const std::set<std::string>& bundles,
                                                  const std::set<std::string>& clusters)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // A cluster by id or name; NotFound naming what was asked for.
+  absl::StatusOr<ClusterRecord*> FindClusterLocked(const std::string& id_or_name)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Records a pass writes, by (bundle, cluster id).
   using BdWrites = std::map<std::pair<std::string, std::string>, BundleDeploymentRecord>;

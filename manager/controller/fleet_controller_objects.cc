@@ -247,3 +247,95 @@ absl::Status FleetController::DeleteGitRepo(const std::string& name, const std::
 }
 
 }  // namespace flotilla::manager
+
+namespace flotilla::manager {
+
+absl::StatusOr<bool> FleetController::SetGitRepoPaused(const std::string& name, bool paused,
+                                                       const std::string& actor) {
+  std::string yaml;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = repos_.find(name);
+    if (it == repos_.end()) {
+      return absl::NotFoundError(absl::StrCat("gitrepo \"", name, "\" not found"));
+    }
+    if (it->second.spec.paused == paused) return false;
+    ASSIGN_OR_RETURN(common::Json doc,
+                     common::ParseYaml(it->second.record.spec_yaml, "gitrepo/" + name));
+    if (!doc.is_object())
+      return absl::DataLossError("stored GitRepo " + name + " is not a mapping");
+    if (!doc.contains("spec") || !doc["spec"].is_object()) doc["spec"] = common::Json::object();
+    doc["spec"]["paused"] = paused;
+    // The stored document is re-emitted: comments in it do not survive.
+    yaml = common::ToYaml(doc);
+  }
+  // As `flotilla apply` of the edited document: one audited generation bump.
+  RETURN_IF_ERROR(ApplyGitRepo(yaml, actor).status());
+  return true;
+}
+
+absl::StatusOr<bool> FleetController::SetClusterPaused(const std::string& id_or_name, bool paused,
+                                                       const std::string& actor) {
+  std::set<std::string> changed;
+  {
+    absl::MutexLock lock(&mu_);
+    ASSIGN_OR_RETURN(ClusterRecord * found, FindClusterLocked(id_or_name));
+    if (found->paused == paused) return false;
+    ClusterRecord c = *found;
+    c.paused = paused;
+    AuditEventRecord audit =
+        Audit(actor, paused ? "cluster.pause" : "cluster.resume", "cluster/" + c.id, "");
+    RETURN_IF_ERROR(store_->Write([&](Tx& tx) -> absl::Status {
+      RETURN_IF_ERROR(tx.UpdateCluster(c));
+      return tx.AppendAudit(audit).status();
+    }));
+    *found = c;
+    ASSIGN_OR_RETURN(changed, Retarget({}, {c.id}));
+  }
+  Notify(changed);
+  return true;
+}
+
+absl::Status FleetController::RequestResync(const std::string& name, const std::string& actor) {
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = repos_.find(name);
+    if (it == repos_.end()) {
+      return absl::NotFoundError(absl::StrCat("gitrepo \"", name, "\" not found"));
+    }
+    AuditEventRecord audit = Audit(actor, "gitrepo.resync", "gitrepo/" + name, "");
+    RETURN_IF_ERROR(store_->Write([&](Tx& tx) { return tx.AppendAudit(audit).status(); }));
+    it->second.force_rescan = true;
+    it->second.next_poll = absl::InfinitePast();
+  }
+  absl::MutexLock lock(&wake_mu_);
+  wake_ = true;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<ClusterRecord> FleetController::RevokeCluster(const std::string& id_or_name,
+                                                             const std::string& actor) {
+  std::set<std::string> changed;
+  ClusterRecord c;
+  {
+    absl::MutexLock lock(&mu_);
+    ASSIGN_OR_RETURN(ClusterRecord * found, FindClusterLocked(id_or_name));
+    if (found->revoked) return *found;
+    c = *found;
+    c.revoked = true;
+    AuditEventRecord audit = Audit(actor, "cluster.revoke", "cluster/" + c.id,
+                                   absl::StrCat("name=", c.name, " serial=", c.cert_serial));
+    RETURN_IF_ERROR(store_->Write([&](Tx& tx) -> absl::Status {
+      RETURN_IF_ERROR(tx.UpdateCluster(c));
+      return tx.AppendAudit(audit).status();
+    }));
+    *found = c;
+    connected_.erase(c.id);
+    // A revoked cluster is targeted by nothing: its deployments go.
+    ASSIGN_OR_RETURN(changed, Retarget({}, {c.id}));
+  }
+  Notify(changed);
+  return c;
+}
+
+}  // namespace flotilla::manager

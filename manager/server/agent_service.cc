@@ -47,6 +47,10 @@ class AgentServiceImpl::Stream final
       FinishLocked(grpc::Status::OK);
       return;
     }
+    const common::MetricsRegistry::LabelSet kind{{"kind", MessageKind(in_)}};
+    service_->metrics_->Add("flotilla_stream_messages_received_total", kind, 1);
+    service_->metrics_->Add("flotilla_stream_bytes_received_total", kind,
+                            static_cast<double>(in_.ByteSizeLong()));
     Handle(in_);
     StartRead(&in_);
   }
@@ -73,9 +77,24 @@ class AgentServiceImpl::Stream final
   }
 
  private:
+  // The `kind` label of the stream message counters: a fixed set.
+  static const char* MessageKind(const v1::AgentMessage& msg) {
+    switch (msg.kind_case()) {
+      case v1::AgentMessage::kHello:
+        return "hello";
+      case v1::AgentMessage::kAck:
+        return "ack";
+      case v1::AgentMessage::kStatus:
+        return "status";
+      case v1::AgentMessage::kHeartbeat:
+        return "heartbeat";
+      default:
+        return "other";
+    }
+  }
+
   void Handle(const v1::AgentMessage& msg) {
     auto* metrics = service_->metrics_;
-    common::MetricsRegistry::LabelSet labels{{"cluster", cluster_.name}};
     switch (msg.kind_case()) {
       case v1::AgentMessage::kHello: {
         absl::MutexLock lock(&mu_);
@@ -93,8 +112,8 @@ class AgentServiceImpl::Stream final
       }
       case v1::AgentMessage::kAck: {
         const auto& ack = msg.ack();
-        metrics->Add(ack.ok() ? "flotilla_stream_acks_total" : "flotilla_stream_nacks_total",
-                     labels, 1);
+        metrics->Add(ack.ok() ? "flotilla_stream_acks_total" : "flotilla_stream_nacks_total", {},
+                     1);
         if (ack.ok()) {
           log_->debug("cluster {} stream {} nonce {}: ACK {} {}", cluster_.name, id_, ack.nonce(),
                       ack.bundle_deployment_id(), ack.deployment_id());
@@ -107,7 +126,9 @@ class AgentServiceImpl::Stream final
       case v1::AgentMessage::kStatus: {
         std::vector<v1::BundleDeploymentStatus> statuses(msg.status().statuses().begin(),
                                                          msg.status().statuses().end());
+        common::ScopedTimer latency(metrics, "flotilla_status_report_latency_seconds");
         auto st = service_->controller_->ReportStatus(cluster_.id, statuses);
+        latency.Stop();
         metrics->Add("flotilla_status_reports_total", {}, 1);
         if (!st.ok()) {
           log_->warn("cluster {} stream {}: cannot record status: {}", cluster_.name, id_,
@@ -170,13 +191,16 @@ class AgentServiceImpl::Stream final
     if (delta->upserts_size() == 0 && delta->removals_size() == 0) return;
     delta->set_nonce(common::RandomHex(8));
     delta->set_version(++version_);
-    common::MetricsRegistry::LabelSet labels{{"cluster", cluster_.name}};
     auto* metrics = service_->metrics_;
-    metrics->Add("flotilla_stream_assignments_sent_total", labels, delta->upserts_size());
-    metrics->Add("flotilla_stream_removals_sent_total", labels, delta->removals_size());
-    metrics->Add("flotilla_stream_contents_sent_total", labels, contents);
-    metrics->Add("flotilla_stream_content_bytes_sent_total", labels,
+    metrics->Add("flotilla_stream_assignments_sent_total", {}, delta->upserts_size());
+    metrics->Add("flotilla_stream_removals_sent_total", {}, delta->removals_size());
+    metrics->Add("flotilla_stream_contents_sent_total", {}, contents);
+    metrics->Add("flotilla_stream_content_bytes_sent_total", {},
                  static_cast<double>(content_bytes));
+    const common::MetricsRegistry::LabelSet kind{{"kind", "assignments"}};
+    metrics->Add("flotilla_stream_messages_sent_total", kind, 1);
+    metrics->Add("flotilla_stream_bytes_sent_total", kind,
+                 static_cast<double>(out_.ByteSizeLong()));
     log_->info(
         "cluster {} stream {} nonce {} version {}: sending {} upsert(s), {} removal(s), "
         "{} content(s) ({} bytes)",
@@ -220,20 +244,54 @@ class AgentServiceImpl::Stream final
 AgentServiceImpl::AgentServiceImpl(FleetController* controller, Registrar* registrar,
                                    common::MetricsRegistry* metrics)
     : controller_(controller), registrar_(registrar), metrics_(metrics) {
-  metrics_->Declare("flotilla_stream_assignments_sent_total", "counter",
-                    "BundleDeployment assignments sent to agents.");
-  metrics_->Declare("flotilla_stream_removals_sent_total", "counter",
-                    "BundleDeployment removals sent to agents.");
-  metrics_->Declare("flotilla_stream_contents_sent_total", "counter",
-                    "Rendered manifests sent to agents (each at most once per agent).");
-  metrics_->Declare("flotilla_stream_content_bytes_sent_total", "counter",
-                    "Compressed manifest bytes sent to agents.");
-  metrics_->Declare("flotilla_stream_acks_total", "counter", "ACKs received from agents.");
-  metrics_->Declare("flotilla_stream_nacks_total", "counter", "NACKs received from agents.");
-  metrics_->Declare("flotilla_status_reports_total", "counter",
-                    "Status report messages received from agents.");
-  metrics_->Declare("flotilla_registrations_total", "counter",
-                    "Agent registration attempts by outcome.");
+  DeclareMetrics(*metrics_);
+}
+
+void AgentServiceImpl::DeclareMetrics(common::MetricsRegistry& registry) {
+  registry.Declare("flotilla_stream_assignments_sent_total", "counter",
+                   "BundleDeployment assignments sent to agents.");
+  registry.Declare("flotilla_stream_removals_sent_total", "counter",
+                   "BundleDeployment removals sent to agents.");
+  registry.Declare("flotilla_stream_contents_sent_total", "counter",
+                   "Rendered manifests sent to agents (each at most once per agent).");
+  registry.Declare("flotilla_stream_content_bytes_sent_total", "counter",
+                   "Compressed manifest bytes sent to agents.");
+  registry.Declare("flotilla_stream_acks_total", "counter", "ACKs received from agents.");
+  registry.Declare("flotilla_stream_nacks_total", "counter", "NACKs received from agents.");
+  registry.Declare("flotilla_status_reports_total", "counter",
+                   "Status report messages received from agents.");
+  registry.Declare("flotilla_registrations_total", "counter",
+                   "Agent registration attempts by outcome.");
+  registry.Declare("flotilla_agent_streams", "gauge", "Open agent Connect streams.");
+  registry.Declare("flotilla_stream_messages_sent_total", "counter",
+                   "Messages written to agent streams, by kind.");
+  registry.Declare("flotilla_stream_bytes_sent_total", "counter",
+                   "Serialized size of the messages written to agent streams, by kind.");
+  registry.Declare("flotilla_stream_messages_received_total", "counter",
+                   "Messages read from agent streams, by kind.");
+  registry.Declare("flotilla_stream_bytes_received_total", "counter",
+                   "Serialized size of the messages read from agent streams, by kind.");
+  // A status batch is one SQLite write transaction plus the controller's
+  // bookkeeping: milliseconds, more under load.
+  registry.DeclareHistogram("flotilla_status_report_latency_seconds",
+                            "Time from receiving an agent's status report to its store write "
+                            "finishing.",
+                            {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5});
+  for (const char* name :
+       {"flotilla_stream_assignments_sent_total", "flotilla_stream_removals_sent_total",
+        "flotilla_stream_contents_sent_total", "flotilla_stream_content_bytes_sent_total",
+        "flotilla_stream_acks_total", "flotilla_stream_nacks_total",
+        "flotilla_status_reports_total", "flotilla_agent_streams"}) {
+    registry.InitSeries(name, {});
+  }
+  registry.InitSeries("flotilla_stream_messages_sent_total", {{"kind", "assignments"}});
+  registry.InitSeries("flotilla_stream_bytes_sent_total", {{"kind", "assignments"}});
+  for (const char* kind : {"hello", "ack", "status", "heartbeat"}) {
+    registry.InitSeries("flotilla_stream_messages_received_total", {{"kind", kind}});
+    registry.InitSeries("flotilla_stream_bytes_received_total", {{"kind", kind}});
+  }
+  registry.InitSeries("flotilla_status_report_latency_seconds", {});
+  registry.InitSeries("flotilla_registrations_total", {{"outcome", "ok"}});
 }
 
 AgentServiceImpl::~AgentServiceImpl() = default;
@@ -310,13 +368,14 @@ grpc::ServerBidiReactor<v1::AgentMessage, v1::ManagerMessage>* AgentServiceImpl:
 void AgentServiceImpl::Add(Stream* s) {
   absl::MutexLock lock(&mu_);
   streams_[s->cluster_id()].insert(s);
+  metrics_->Add("flotilla_agent_streams", {}, 1);
 }
 
 void AgentServiceImpl::Remove(Stream* s) {
   absl::MutexLock lock(&mu_);
   auto it = streams_.find(s->cluster_id());
   if (it == streams_.end()) return;
-  it->second.erase(s);
+  if (it->second.erase(s) > 0) metrics_->Add("flotilla_agent_streams", {}, -1);
   if (it->second.empty()) streams_.erase(it);
 }
 

@@ -46,6 +46,12 @@ class AgentServiceImpl final : public flotilla::v1::AgentService::CallbackServic
   void CloseCluster(const std::string& cluster_id);
   size_t StreamCount();
 
+  // Declares the service's series (docs/metrics.md) in `registry`, every
+  // known label combination at zero; the constructor does it for its own
+  // registry. No label carries a cluster: per-cluster detail is in the
+  // logs and the API, not in time series.
+  static void DeclareMetrics(common::MetricsRegistry& registry);
+
  private:
   class Stream;
   friend class Stream;

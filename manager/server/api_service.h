@@ -1,76 +1,95 @@
 // The operator gRPC service (proto/flotilla/v1/api.proto) on the callback
-// API. Every call is authenticated with an API token ("authorization: Bearer
-// flta.<id>.<secret>") and authorized by role through Authorize(); deny by
-// default.
+// API: each call authenticates its bearer token and hands the request to
+// FleetApi (fleet_api.h), which authorizes, does the work and answers. The
+// calls complete inline; nothing blocks on I/O beyond a store transaction.
 #pragma once
 
 #include <grpcpp/grpcpp.h>
 
-#include <string>
-
-#include "common/clock.h"
 #include "flotilla/v1/api.grpc.pb.h"
-#include "manager/controller/fleet_controller.h"
-#include "manager/store/store.h"
+#include "manager/server/fleet_api.h"
 
 namespace flotilla::manager {
 
-// Whether `role` may call `method` (the RPC name, e.g. "Apply").
-// viewer: List* (except ListSecrets); cluster-admin: viewer + LabelCluster,
-// CreateRegistrationToken; admin: everything (Apply, Delete, ListSecrets).
-// deployer: viewer (pause/resume/resync arrive later). Unknown methods are
-// denied to every role.
-bool Authorize(const std::string& role, const std::string& method);
-
 class FleetServiceImpl final : public flotilla::v1::FleetService::CallbackService {
  public:
-  FleetServiceImpl(FleetController* controller, Store* store, const common::Clock* clock,
-                   std::string ca_pin);
+  explicit FleetServiceImpl(FleetApi* api) : api_(api) {}
 
-  // Apply, Delete, ListClusterGroups, ListSecrets: api_objects.cc.
   grpc::ServerUnaryReactor* Apply(grpc::CallbackServerContext* ctx,
                                   const flotilla::v1::ApplyRequest* req,
                                   flotilla::v1::ApplyResponse* resp) override;
   grpc::ServerUnaryReactor* Delete(grpc::CallbackServerContext* ctx,
                                    const flotilla::v1::DeleteRequest* req,
                                    flotilla::v1::DeleteResponse* resp) override;
-  grpc::ServerUnaryReactor* ListClusterGroups(
-      grpc::CallbackServerContext* ctx, const flotilla::v1::ListClusterGroupsRequest* req,
-      flotilla::v1::ListClusterGroupsResponse* resp) override;
-  grpc::ServerUnaryReactor* ListSecrets(grpc::CallbackServerContext* ctx,
-                                        const flotilla::v1::ListSecretsRequest* req,
-                                        flotilla::v1::ListSecretsResponse* resp) override;
   grpc::ServerUnaryReactor* ListGitRepos(grpc::CallbackServerContext* ctx,
                                          const flotilla::v1::ListGitReposRequest* req,
                                          flotilla::v1::ListGitReposResponse* resp) override;
+  grpc::ServerUnaryReactor* GetGitRepo(grpc::CallbackServerContext* ctx,
+                                       const flotilla::v1::GetRequest* req,
+                                       flotilla::v1::GitRepo* resp) override;
   grpc::ServerUnaryReactor* ListBundles(grpc::CallbackServerContext* ctx,
                                         const flotilla::v1::ListBundlesRequest* req,
                                         flotilla::v1::ListBundlesResponse* resp) override;
+  grpc::ServerUnaryReactor* GetBundle(grpc::CallbackServerContext* ctx,
+                                      const flotilla::v1::GetRequest* req,
+                                      flotilla::v1::Bundle* resp) override;
   grpc::ServerUnaryReactor* ListClusters(grpc::CallbackServerContext* ctx,
                                          const flotilla::v1::ListClustersRequest* req,
                                          flotilla::v1::ListClustersResponse* resp) override;
+  grpc::ServerUnaryReactor* GetCluster(grpc::CallbackServerContext* ctx,
+                                       const flotilla::v1::GetRequest* req,
+                                       flotilla::v1::Cluster* resp) override;
   grpc::ServerUnaryReactor* ListBundleDeployments(
       grpc::CallbackServerContext* ctx, const flotilla::v1::ListBundleDeploymentsRequest* req,
       flotilla::v1::ListBundleDeploymentsResponse* resp) override;
+  grpc::ServerUnaryReactor* ListClusterGroups(
+      grpc::CallbackServerContext* ctx, const flotilla::v1::ListClusterGroupsRequest* req,
+      flotilla::v1::ListClusterGroupsResponse* resp) override;
+  grpc::ServerUnaryReactor* GetClusterGroup(grpc::CallbackServerContext* ctx,
+                                            const flotilla::v1::GetRequest* req,
+                                            flotilla::v1::ClusterGroup* resp) override;
+  grpc::ServerUnaryReactor* ListSecrets(grpc::CallbackServerContext* ctx,
+                                        const flotilla::v1::ListSecretsRequest* req,
+                                        flotilla::v1::ListSecretsResponse* resp) override;
   grpc::ServerUnaryReactor* LabelCluster(grpc::CallbackServerContext* ctx,
                                          const flotilla::v1::LabelClusterRequest* req,
                                          flotilla::v1::Cluster* resp) override;
+  grpc::ServerUnaryReactor* SetPaused(grpc::CallbackServerContext* ctx,
+                                      const flotilla::v1::SetPausedRequest* req,
+                                      flotilla::v1::SetPausedResponse* resp) override;
+  grpc::ServerUnaryReactor* Resync(grpc::CallbackServerContext* ctx,
+                                   const flotilla::v1::ResyncRequest* req,
+                                   flotilla::v1::ResyncResponse* resp) override;
+  grpc::ServerUnaryReactor* RevokeCluster(grpc::CallbackServerContext* ctx,
+                                          const flotilla::v1::RevokeClusterRequest* req,
+                                          flotilla::v1::Cluster* resp) override;
   grpc::ServerUnaryReactor* CreateRegistrationToken(
       grpc::CallbackServerContext* ctx, const flotilla::v1::CreateRegistrationTokenRequest* req,
       flotilla::v1::CreateRegistrationTokenResponse* resp) override;
+  grpc::ServerUnaryReactor* ListRegistrationTokens(
+      grpc::CallbackServerContext* ctx, const flotilla::v1::ListRegistrationTokensRequest* req,
+      flotilla::v1::ListRegistrationTokensResponse* resp) override;
+  grpc::ServerUnaryReactor* RevokeRegistrationToken(
+      grpc::CallbackServerContext* ctx, const flotilla::v1::RevokeTokenRequest* req,
+      flotilla::v1::RevokeTokenResponse* resp) override;
+  grpc::ServerUnaryReactor* CreateApiToken(grpc::CallbackServerContext* ctx,
+                                           const flotilla::v1::CreateApiTokenRequest* req,
+                                           flotilla::v1::CreateApiTokenResponse* resp) override;
+  grpc::ServerUnaryReactor* ListApiTokens(grpc::CallbackServerContext* ctx,
+                                          const flotilla::v1::ListApiTokensRequest* req,
+                                          flotilla::v1::ListApiTokensResponse* resp) override;
+  grpc::ServerUnaryReactor* RevokeApiToken(grpc::CallbackServerContext* ctx,
+                                           const flotilla::v1::RevokeTokenRequest* req,
+                                           flotilla::v1::RevokeTokenResponse* resp) override;
+  grpc::ServerUnaryReactor* ListAudit(grpc::CallbackServerContext* ctx,
+                                      const flotilla::v1::ListAuditRequest* req,
+                                      flotilla::v1::ListAuditResponse* resp) override;
 
  private:
-  // The caller's principal ("token:<id>") if authenticated and authorized.
-  absl::StatusOr<std::string> Authenticate(grpc::CallbackServerContext* ctx,
-                                           const std::string& method);
+  template <typename Resp, typename Fn>
+  grpc::ServerUnaryReactor* Serve(grpc::CallbackServerContext* ctx, Resp* resp, Fn fn);
 
-  FleetController* const controller_;
-  Store* const store_;
-  const common::Clock* const clock_;
-  const std::string ca_pin_;
+  FleetApi* const api_;
 };
-
-// Unix milliseconds as the API reports times: 0 for "no time".
-int64_t ApiUnixMillis(absl::Time t);
 
 }  // namespace flotilla::manager

@@ -35,6 +35,17 @@ void HttpServer::SetWebhookHandler(WebhookHandler handler, size_t max_body_bytes
   });
 }
 
+void HttpServer::SetApiHandler(ApiHandler handler) {
+  server_->Get(R"(/api/v1/.*)",
+               [handler = std::move(handler)](const httplib::Request& req, httplib::Response& res) {
+                 std::map<std::string, std::string> query;
+                 for (const auto& [k, v] : req.params) query[k] = v;
+                 ApiReply reply = handler(req.path, query, req.get_header_value("Authorization"));
+                 res.status = reply.status;
+                 res.set_content(reply.body + "\n", "application/json");
+               });
+}
+
 absl::StatusOr<int> HttpServer::Start(const std::string& host, int port) {
   int bound = port;
   if (port == 0) {

@@ -89,6 +89,46 @@ absl::StatusOr<bool> EnsureAdminToken(Store& store, const common::Clock& clock,
   return created;
 }
 
+absl::StatusOr<std::pair<std::string, ApiTokenRecord>> CreateApiToken(
+    Store& store, const common::Clock& clock, const ApiTokenOptions& options) {
+  if (options.role != "viewer" && options.role != "deployer" && options.role != "cluster-admin" &&
+      options.role != "admin") {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "role \"", options.role, "\" is not one of viewer, deployer, cluster-admin, admin"));
+  }
+  if (options.workspace != "*") {
+    RETURN_IF_ERROR(common::ValidateLabelValue("workspace", options.workspace));
+    if (options.workspace.empty()) {
+      return absl::InvalidArgumentError("workspace must be a name or \"*\" (every workspace)");
+    }
+  }
+  if (options.ttl <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("ttl must be positive (or unset: the token never expires)");
+  }
+  ApiTokenRecord r;
+  r.id = common::RandomHex(6);
+  const std::string secret = common::Base64UrlEncode(common::RandomBytes(32));
+  r.secret_sha256 = common::Sha256Hex(secret);
+  r.role = options.role;
+  r.workspace = options.workspace;
+  r.description = options.description;
+  r.created = clock.Now();
+  r.expires =
+      options.ttl == absl::InfiniteDuration() ? absl::InfiniteFuture() : r.created + options.ttl;
+  AuditEventRecord a;
+  a.time = r.created;
+  a.actor = options.created_by;
+  a.action = "apitoken.create";
+  a.resource = "apitoken/" + r.id;
+  a.outcome = "ok";
+  a.details = absl::StrCat("role=", r.role, " workspace=", r.workspace);
+  RETURN_IF_ERROR(store.Write([&](Tx& tx) -> absl::Status {
+    RETURN_IF_ERROR(tx.InsertApiToken(r));
+    return tx.AppendAudit(a).status();
+  }));
+  return std::make_pair(absl::StrCat(kApiTokenPrefix, ".", r.id, ".", secret), r);
+}
+
 absl::StatusOr<ApiTokenRecord> AuthenticateApiToken(Store& store, const common::Clock& clock,
                                                     absl::string_view token) {
   const absl::Status denied = absl::UnauthenticatedError(

@@ -40,6 +40,19 @@ absl::StatusOr<std::pair<std::string, RegistrationTokenRecord>> CreateRegistrati
 absl::StatusOr<bool> EnsureAdminToken(Store& store, const common::Clock& clock,
                                       const std::string& path);
 
+struct ApiTokenOptions {
+  std::string role;             // viewer | deployer | cluster-admin | admin (checked)
+  std::string workspace = "*";  // one workspace, or "*"
+  std::string description;
+  absl::Duration ttl = absl::InfiniteDuration();
+  std::string created_by;  // the actor, for the audit row
+};
+// Creates and stores an API token with its audit row; returns {token
+// string (shown once), record}. InvalidArgument for an unknown role, a bad
+// workspace name or a non-positive TTL.
+absl::StatusOr<std::pair<std::string, ApiTokenRecord>> CreateApiToken(
+    Store& store, const common::Clock& clock, const ApiTokenOptions& options);
+
 // Verifies "flta.<id>.<secret>" against the store: Unauthenticated for an
 // unknown, wrong, expired or revoked token (one message for all, so a caller
 // learns nothing about which part was wrong).

@@ -50,6 +50,7 @@
 #include "absl/time/time.h"
 #include "common/audit_chain.h"
 #include "common/status_macros.h"
+#include "manager/store/store_metrics.h"
 
 namespace flotilla::manager {
 namespace {
@@ -1349,15 +1350,17 @@ SqliteStore::~SqliteStore() {
 }
 
 absl::Status SqliteStore::Write(const std::function<absl::Status(Tx&)>& fn) {
-  if (ActiveCallback::IsActive(this)) return NestedCallError("Write");
+  StoreTransactionTimer timer(StoreTransactionTimer::Kind::kWrite);
+  if (ActiveCallback::IsActive(this)) return timer.Done(NestedCallError("Write"));
   absl::MutexLock lock(&mu_);
-  return RunTransaction(this, db_, /*write=*/true, fn);
+  return timer.Done(RunTransaction(this, db_, /*write=*/true, fn));
 }
 
 absl::Status SqliteStore::Read(const std::function<absl::Status(Tx&)>& fn) {
-  if (ActiveCallback::IsActive(this)) return NestedCallError("Read");
+  StoreTransactionTimer timer(StoreTransactionTimer::Kind::kRead);
+  if (ActiveCallback::IsActive(this)) return timer.Done(NestedCallError("Read"));
   absl::MutexLock lock(&mu_);
-  return RunTransaction(this, db_, /*write=*/false, fn);
+  return timer.Done(RunTransaction(this, db_, /*write=*/false, fn));
 }
 
 int SqliteStore::LatestSchemaVersion() { return kLatestSchemaVersion; }

@@ -111,6 +111,39 @@ TEST_CASE("apply reports a rejected document with its code and goes on", "[apply
         "error: INVALID_ARGUMENT: spec.repo: unsupported scheme (" + file + ", document 1)\n");
 }
 
+// A token the manager does not accept fails every document alike: the run
+// stops at the first one, with exit 4.
+TEST_CASE("apply stops at the first document when the token is rejected", "[apply]") {
+  CliHarness cli;
+  cli.fleet.error = absl::UnauthenticatedError("invalid, expired or revoked API token");
+  auto result = cli.Run({"apply", "-f", "-"}, kTwoGitRepos);
+  CHECK(result.exit_code == 4);
+  CHECK(cli.fleet.apply_requests.size() == 1);
+  CHECK(result.err ==
+        "error: UNAUTHENTICATED: invalid, expired or revoked API token (stdin, document 1)\n"
+        "Check the API token in --token-file / FLOTILLA_TOKEN_FILE.\n");
+}
+
+// A role may be denied one document and not another: the run goes on, and a
+// denial outranks other failures in the exit code.
+TEST_CASE("apply goes on past a PERMISSION_DENIED document and exits 4", "[apply]") {
+  CliHarness cli;
+  cli.fleet.apply = [](const v1::ApplyRequest& request) -> absl::StatusOr<v1::ApplyResponse> {
+    if (request.yaml().find("name: simple") != std::string::npos) {
+      return absl::PermissionDeniedError("role deployer may not call Apply");
+    }
+    return absl::InvalidArgumentError("spec.repo: unsupported scheme");
+  };
+  auto result = cli.Run({"apply", "-f", "-"}, kTwoGitRepos);
+  CHECK(result.exit_code == 4);
+  CHECK(cli.fleet.apply_requests.size() == 2);
+  CHECK(result.err ==
+        "error: PERMISSION_DENIED: role deployer may not call Apply (stdin, document 1)\n"
+        "The API token in --token-file / FLOTILLA_TOKEN_FILE may not do this: use a token whose "
+        "role allows it.\n"
+        "error: INVALID_ARGUMENT: spec.repo: unsupported scheme (stdin, document 2)\n");
+}
+
 // An unreachable manager stops the run at the first document.
 TEST_CASE("apply stops at the first document when the manager is unreachable", "[apply]") {
   CliHarness cli;

@@ -45,14 +45,31 @@ TEST_CASE("The general help lists commands, flags, environment and exit codes", 
     CHECK(result.out == GeneralHelp());
   }
   const std::string help = GeneralHelp();
-  for (const char* part :
-       {"apply -f FILE", "get KIND [-o table|json]", "delete KIND NAME...",
-        "label cluster NAME KEY=VALUE... KEY-...", "secret create TYPE NAME [flags]",
-        "token create [flags]", "version", "--server HOST:PORT", "--token-file PATH",
-        "--ca-file PATH", "FLOTILLA_SERVER", "FLOTILLA_TOKEN_FILE", "FLOTILLA_CA_FILE",
-        "default 127.0.0.1:7443", "Exit codes:", "  0   success",
-        "  1   the manager refused or failed the request", "  2   usage error",
-        "  3   cannot reach the manager"}) {
+  for (const char* part : {"apply -f FILE",
+                           "get KIND [NAME] [flags]",
+                           "delete KIND NAME...",
+                           "label cluster NAME KEY=VALUE... KEY-...",
+                           "secret create TYPE NAME [flags]",
+                           "token create|list|revoke [flags]",
+                           "login [flags]",
+                           "logout",
+                           "completion bash|zsh",
+                           "version",
+                           "--server HOST:PORT",
+                           "--token-file PATH",
+                           "--ca-file PATH",
+                           "FLOTILLA_SERVER",
+                           "FLOTILLA_TOKEN_FILE",
+                           "FLOTILLA_CA_FILE",
+                           "default 127.0.0.1:7443",
+                           "Exit codes:",
+                           "  0   success",
+                           "  1   the manager refused or failed the request",
+                           "  2   usage error",
+                           "  3   cannot reach the manager",
+                           "  4   not authorized",
+                           "FLOTILLA_CONFIG",
+                           "~/.config/flotilla/config"}) {
     INFO(part);
     CHECK(Contains(help, part));
   }
@@ -68,8 +85,11 @@ TEST_CASE("Command help shows the command's usage and flags", "[cli]") {
   CliHarness cli;
   auto after = cli.Run({"get", "--help"});
   CHECK(after.exit_code == 0);
-  CHECK(Contains(after.out, "Usage:\n  flotilla get KIND [-o table|json] [global flags]\n"));
-  CHECK(Contains(after.out, "  -o, --output FORMAT   table (default) or json\n"));
+  CHECK(Contains(after.out, "Usage:\n  flotilla get KIND [NAME] [flags] [global flags]\n"));
+  CHECK(Contains(after.out, "  -o, --output FORMAT"));
+  CHECK(Contains(after.out, "table (default), wide, json or yaml\n"));
+  CHECK(Contains(after.out, "  -l, --selector SELECTOR"));
+  CHECK(Contains(after.out, "  -w, --watch"));
   CHECK(Contains(after.out, "Exit codes:"));
   CHECK(cli.Run({"--help", "get"}).out == after.out);
   CHECK(cli.Run({"help", "get"}).out == after.out);
@@ -100,9 +120,9 @@ TEST_CASE("Only global flags may come before the command", "[cli]") {
   CHECK(result.exit_code == 2);
   CHECK(result.err == "error: unknown flag -o\nRun 'flotilla --help' for usage.\n");
 
-  auto unknown = cli.Run({"get", "clusters", "--watch"});
+  auto unknown = cli.Run({"get", "clusters", "--follow"});
   CHECK(unknown.exit_code == 2);
-  CHECK(unknown.err == "error: unknown flag --watch\nRun 'flotilla get --help' for usage.\n");
+  CHECK(unknown.err == "error: unknown flag --follow\nRun 'flotilla get --help' for usage.\n");
 }
 
 // The CA file named by the environment does not exist.
@@ -122,7 +142,8 @@ TEST_CASE("A missing CA file exits 2 naming --ca-file and FLOTILLA_CA_FILE", "[c
   auto unset = cli.Run({"get", "clusters"});
   CHECK(unset.exit_code == 2);
   CHECK(unset.err ==
-        "error: no CA certificate file given: pass --ca-file PATH or set FLOTILLA_CA_FILE\n"
+        "error: no CA certificate file given: pass --ca-file PATH, set FLOTILLA_CA_FILE or run "
+        "'flotilla login'\n"
         "Run 'flotilla get --help' for usage.\n");
 }
 
@@ -199,19 +220,32 @@ TEST_CASE("Flags win over environment variables, which win over defaults", "[cli
 // The manager refuses: exit 1 and the gRPC code name.
 TEST_CASE("A server error exits 1 with the gRPC code name and message", "[cli]") {
   CliHarness cli;
-  cli.fleet.error = absl::PermissionDeniedError("token flta.abc123 may not list clusters");
+  cli.fleet.error = absl::FailedPreconditionError("gitrepo \"simple\" is being deleted");
   auto result = cli.Run({"get", "clusters"});
   CHECK(result.exit_code == 1);
   CHECK(result.out.empty());
-  CHECK(result.err == "error: PERMISSION_DENIED: token flta.abc123 may not list clusters\n");
+  CHECK(result.err == "error: FAILED_PRECONDITION: gitrepo \"simple\" is being deleted\n");
 }
 
-// A rejected token gets a hint about where it came from.
-TEST_CASE("UNAUTHENTICATED exits 1 and points at the token file", "[cli]") {
+// The token is valid but its role may not make the call: exit 4, not 1.
+TEST_CASE("PERMISSION_DENIED exits 4 and says the token's role may not do this", "[cli]") {
+  CliHarness cli;
+  cli.fleet.error = absl::PermissionDeniedError("role viewer may not call ListSecrets");
+  auto result = cli.Run({"get", "secrets"});
+  CHECK(result.exit_code == 4);
+  CHECK(result.out.empty());
+  CHECK(result.err ==
+        "error: PERMISSION_DENIED: role viewer may not call ListSecrets\n"
+        "The API token in --token-file / FLOTILLA_TOKEN_FILE may not do this: use a token whose "
+        "role allows it.\n");
+}
+
+// A rejected token gets a hint about where it came from, and exit 4.
+TEST_CASE("UNAUTHENTICATED exits 4 and points at the token file", "[cli]") {
   CliHarness cli;
   cli.fleet.error = absl::UnauthenticatedError("invalid API token");
   auto result = cli.Run({"get", "gitrepos"});
-  CHECK(result.exit_code == 1);
+  CHECK(result.exit_code == 4);
   CHECK(result.err ==
         "error: UNAUTHENTICATED: invalid API token\n"
         "Check the API token in --token-file / FLOTILLA_TOKEN_FILE.\n");
@@ -250,7 +284,8 @@ TEST_CASE("help and version work without CA or token files", "[cli]") {
 // Every command's help keeps to 100 columns and has no trailing spaces.
 TEST_CASE("Command help lines fit in 100 columns", "[cli]") {
   CliHarness cli;
-  for (const char* command : {"apply", "get", "delete", "label", "secret", "token"}) {
+  for (const char* command : {"apply", "get", "delete", "label", "secret", "token",
+                              "agent-manifest", "login", "logout", "completion"}) {
     auto result = cli.Run({command, "--help"});
     REQUIRE(result.exit_code == 0);
     for (const absl::string_view line : absl::StrSplit(result.out, '\n')) {

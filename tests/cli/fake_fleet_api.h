@@ -45,6 +45,11 @@ struct FakeFleet {
   std::vector<v1::ListBundleDeploymentsRequest> list_bundle_deployments_requests;
   std::vector<v1::LabelClusterRequest> label_requests;
   std::vector<v1::CreateRegistrationTokenRequest> token_requests;
+  // The other calls: canned answers by method name (an empty message when
+  // none is set), and every request as "Method: <text format>".
+  std::map<std::string, std::string> answers;  // method -> serialized response
+  std::map<std::string, absl::Status> errors;  // method -> its error
+  std::vector<std::string> requests;
   int calls = 0;
 };
 
@@ -108,7 +113,65 @@ class FakeFleetApi : public FleetApi {
     return Answer(fleet_.token);
   }
 
+  absl::StatusOr<v1::GitRepo> GetGitRepo(const v1::GetRequest& request) override {
+    return Canned<v1::GitRepo>("GetGitRepo", request);
+  }
+  absl::StatusOr<v1::Bundle> GetBundle(const v1::GetRequest& request) override {
+    return Canned<v1::Bundle>("GetBundle", request);
+  }
+  absl::StatusOr<v1::Cluster> GetCluster(const v1::GetRequest& request) override {
+    return Canned<v1::Cluster>("GetCluster", request);
+  }
+  absl::StatusOr<v1::ClusterGroup> GetClusterGroup(const v1::GetRequest& request) override {
+    return Canned<v1::ClusterGroup>("GetClusterGroup", request);
+  }
+  absl::StatusOr<v1::SetPausedResponse> SetPaused(const v1::SetPausedRequest& request) override {
+    return Canned<v1::SetPausedResponse>("SetPaused", request);
+  }
+  absl::StatusOr<v1::ResyncResponse> Resync(const v1::ResyncRequest& request) override {
+    return Canned<v1::ResyncResponse>("Resync", request);
+  }
+  absl::StatusOr<v1::Cluster> RevokeCluster(const v1::RevokeClusterRequest& request) override {
+    return Canned<v1::Cluster>("RevokeCluster", request);
+  }
+  absl::StatusOr<v1::ListRegistrationTokensResponse> ListRegistrationTokens(
+      const v1::ListRegistrationTokensRequest& request) override {
+    return Canned<v1::ListRegistrationTokensResponse>("ListRegistrationTokens", request);
+  }
+  absl::StatusOr<v1::RevokeTokenResponse> RevokeRegistrationToken(
+      const v1::RevokeTokenRequest& request) override {
+    return Canned<v1::RevokeTokenResponse>("RevokeRegistrationToken", request);
+  }
+  absl::StatusOr<v1::CreateApiTokenResponse> CreateApiToken(
+      const v1::CreateApiTokenRequest& request) override {
+    return Canned<v1::CreateApiTokenResponse>("CreateApiToken", request);
+  }
+  absl::StatusOr<v1::ListApiTokensResponse> ListApiTokens(
+      const v1::ListApiTokensRequest& request) override {
+    return Canned<v1::ListApiTokensResponse>("ListApiTokens", request);
+  }
+  absl::StatusOr<v1::RevokeTokenResponse> RevokeApiToken(
+      const v1::RevokeTokenRequest& request) override {
+    return Canned<v1::RevokeTokenResponse>("RevokeApiToken", request);
+  }
+  absl::StatusOr<v1::ListAuditResponse> ListAudit(const v1::ListAuditRequest& request) override {
+    return Canned<v1::ListAuditResponse>("ListAudit", request);
+  }
+
  private:
+  template <typename T>
+  absl::StatusOr<T> Canned(const std::string& method, const google::protobuf::Message& request) {
+    fleet_.requests.push_back(method + ": " + request.ShortDebugString());
+    if (auto e = fleet_.errors.find(method); e != fleet_.errors.end()) {
+      ++fleet_.calls;
+      return e->second;
+    }
+    T answer;
+    if (auto a = fleet_.answers.find(method); a != fleet_.answers.end()) {
+      answer.ParseFromString(a->second);
+    }
+    return Answer(answer);
+  }
   template <typename T>
   absl::StatusOr<T> Answer(const T& value) {
     ++fleet_.calls;

@@ -218,16 +218,16 @@ TEST_CASE("get rejects unknown kinds, formats and misplaced filters with exit 2"
         "bundledeployments, clustergroups or secrets)\n"
         "Run 'flotilla get --help' for usage.\n");
 
-  auto format = cli.Run({"get", "clusters", "-o", "yaml"});
+  auto format = cli.Run({"get", "clusters", "-o", "xml"});
   CHECK(format.exit_code == 2);
   CHECK(format.err ==
-        "error: unknown output format \"yaml\" (want table or json)\n"
+        "error: unknown output format \"xml\" (want table, wide, json or yaml)\n"
         "Run 'flotilla get --help' for usage.\n");
 
   auto filter = cli.Run({"get", "clusters", "--gitrepo", "x"});
   CHECK(filter.exit_code == 2);
   CHECK(filter.err ==
-        "error: --gitrepo applies to bundles only\n"
+        "error: --gitrepo applies to bundles and bundledeployments only\n"
         "Run 'flotilla get --help' for usage.\n");
 
   auto missing = cli.Run({"get"});
@@ -316,7 +316,9 @@ TEST_CASE("get clustergroups -o json prints every field", "[get]") {
                          {"labels", {{"env", "prod"}, {"team", "platform"}}},
                          {"cluster_count", 4},
                          {"ready_clusters", 2},
-                         {"non_ready_clusters", {"prod-eu-2", "prod-us-1"}}};
+                         {"non_ready_clusters", {"prod-eu-2", "prod-us-1"}},
+                         {"display_ready_clusters", ""},
+                         {"display_state", ""}};
   CHECK(json["items"][0] == prod);
   CHECK(json["items"][2]["name"] == "empty");
   CHECK(json["items"][2]["has_selector"] == false);

@@ -19,6 +19,7 @@
 
 #include "absl/synchronization/mutex.h"
 #include "cli/cli.h"
+#include "cli/config_file.h"
 #include "tests/cli/fake_fleet_api.h"
 
 namespace flotilla::cli {
@@ -315,6 +316,33 @@ TEST_CASE("get clustergroups and secrets list from a real manager", "[grpc]") {
   CHECK(secrets.out ==
         "NAME       TYPE         KEYS                AGE\n"
         "git-auth   basic-auth   password,username   <unknown>\n");
+}
+
+// login over real TLS: the check reaches the manager with the token, and
+// the next command runs from the saved file alone.
+TEST_CASE("login against a real manager saves settings the next command uses alone", "[grpc]") {
+  testing::ScratchDir dir;
+  TestCertificate cert(dir, "manager");
+  TestManager manager(cert);
+  RealCli cli(dir, cert.cert_path);
+  const std::string config = dir.Path("config/flotilla/config");
+  cli.env[kConfigEnv] = config;
+  const std::string token_file = cli.env[kTokenFileEnv];
+  cli.env.erase(kCaFileEnv);
+  cli.env.erase(kTokenFileEnv);
+
+  auto login = cli.Run({"login", "--server", manager.address(), "--ca-file", cert.cert_path,
+                        "--token-file", token_file});
+  INFO(login.err);
+  REQUIRE(login.exit_code == 0);
+  CHECK(manager.service().authorization() == "Bearer flta.t0k3n.s3cret");
+
+  auto groups = cli.Run({"get", "cg"});
+  INFO(groups.err);
+  CHECK(groups.exit_code == 0);
+  CHECK(groups.out ==
+        "NAME   CLUSTERS-READY   SELECTOR   NON-READY   LABELS\n"
+        "prod   1/2              env=prod   prod-us-1   <none>\n");
 }
 
 }  // namespace

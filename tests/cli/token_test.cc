@@ -79,7 +79,7 @@ TEST_CASE("token create rejects bad --max-uses, labels and subcommands", "[token
   auto subcommand = cli.Run({"token", "delete"});
   CHECK(subcommand.exit_code == 2);
   CHECK(subcommand.err ==
-        "error: unknown token subcommand \"delete\" (want create)\n"
+        "error: unknown token subcommand \"delete\" (want create, list or revoke)\n"
         "Run 'flotilla token --help' for usage.\n");
   CHECK(cli.fleet.calls == 0);
 }

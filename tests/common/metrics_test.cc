@@ -2,10 +2,13 @@
 
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <cstdint>
 #include <limits>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "tests/support/prom_text.h"
 
 namespace flotilla::common {
 namespace {
@@ -240,6 +243,174 @@ TEST_CASE("HELP text escapes backslash and newline", "[metrics]") {
   MetricsRegistry r;
   r.Declare("h_total", "counter", "Line one\nback\\slash");
   CHECK(r.Render() == "# HELP h_total Line one\\nback\\\\slash\n# TYPE h_total counter\n");
+}
+
+// A histogram renders Prometheus' three sample kinds: cumulative buckets
+// with `le` (after the series' own labels, +Inf last), then _sum and _count.
+// An observation equal to a bound counts in that bucket (le is "<=").
+TEST_CASE("A histogram renders cumulative buckets, +Inf, _sum and _count", "[metrics]") {
+  MetricsRegistry m;
+  m.DeclareHistogram("req_seconds", "Request time.", {1, 0.1, 0.5});
+  m.Observe("req_seconds", {{"kind", "read"}}, 0.05);
+  m.Observe("req_seconds", {{"kind", "read"}}, 0.1);
+  m.Observe("req_seconds", {{"kind", "read"}}, 0.7);
+  m.Observe("req_seconds", {{"kind", "read"}}, 3);
+
+  CHECK(m.Render() ==
+        "# HELP req_seconds Request time.\n"
+        "# TYPE req_seconds histogram\n"
+        "req_seconds_bucket{kind=\"read\",le=\"0.1\"} 2\n"
+        "req_seconds_bucket{kind=\"read\",le=\"0.5\"} 2\n"
+        "req_seconds_bucket{kind=\"read\",le=\"1\"} 3\n"
+        "req_seconds_bucket{kind=\"read\",le=\"+Inf\"} 4\n"
+        "req_seconds_sum{kind=\"read\"} 3.85\n"
+        "req_seconds_count{kind=\"read\"} 4\n");
+  MetricsRegistry::HistogramData h = m.GetHistogram("req_seconds", {{"kind", "read"}});
+  CHECK(h.count == 4);
+  CHECK(h.sum == Approx(3.85));
+  CHECK(h.cumulative == std::vector<uint64_t>{2, 2, 3});
+}
+
+// A series without labels gets `{le="..."}` on its buckets and no braces on
+// _sum and _count; InitSeries exports an all-zero series before any event.
+TEST_CASE("A histogram without labels can be exported at zero before its first observation",
+          "[metrics]") {
+  MetricsRegistry m;
+  m.DeclareHistogram("fetch_seconds", "Fetch time.", {0.5});
+  CHECK(m.Render() == "# HELP fetch_seconds Fetch time.\n# TYPE fetch_seconds histogram\n");
+  m.InitSeries("fetch_seconds", {});
+  CHECK(m.Render() ==
+        "# HELP fetch_seconds Fetch time.\n"
+        "# TYPE fetch_seconds histogram\n"
+        "fetch_seconds_bucket{le=\"0.5\"} 0\n"
+        "fetch_seconds_bucket{le=\"+Inf\"} 0\n"
+        "fetch_seconds_sum 0\n"
+        "fetch_seconds_count 0\n");
+  m.Observe("fetch_seconds", {}, 0.25);
+  CHECK_THAT(m.Render(), Contains("fetch_seconds_bucket{le=\"0.5\"} 1\n"));
+  CHECK_THAT(m.Render(), Contains("fetch_seconds_count 1\n"));
+}
+
+// A histogram declared twice keeps the buckets its series were counted in;
+// Add and Set on it, and Observe on a counter, change nothing (a type mix-up
+// must not produce an exposition a scraper rejects).
+TEST_CASE("Histograms and counters ignore operations of the other type", "[metrics]") {
+  MetricsRegistry m;
+  m.DeclareHistogram("h_seconds", "H.", {1});
+  m.Observe("h_seconds", {}, 0.5);
+  m.DeclareHistogram("h_seconds", "H again.", {2, 3});
+  m.Add("h_seconds", {}, 5);
+  m.Set("h_seconds", {}, 5);
+  m.Declare("c_total", "counter", "C.");
+  m.Observe("c_total", {}, 1);
+
+  CHECK(m.GetHistogram("h_seconds", {}).cumulative == std::vector<uint64_t>{1});
+  CHECK(m.Get("c_total", {}) == 0);
+  auto parsed = flotilla::testing::PromExposition::Parse(m.Render());
+  INFO(parsed.status().ToString() << "\n" << m.Render());
+  REQUIRE(parsed.ok());
+  CHECK(parsed->Value("h_seconds_bucket", {{"le", "1"}}) == 1.0);
+  CHECK(parsed->Family("h_seconds")->help == "H again.");
+}
+
+// Observe on a family never declared makes it a histogram with Prometheus'
+// default buckets (5ms .. 10s).
+TEST_CASE("An undeclared histogram gets the default buckets", "[metrics]") {
+  MetricsRegistry m;
+  m.Observe("adhoc_seconds", {}, 0.003);
+  MetricsRegistry::HistogramData h = m.GetHistogram("adhoc_seconds", {});
+  REQUIRE(h.cumulative.size() == MetricsRegistry::DefaultBuckets().size());
+  CHECK(h.cumulative.front() == 1);
+  CHECK_THAT(m.Render(), Contains("# TYPE adhoc_seconds histogram\n"));
+  CHECK_THAT(m.Render(), Contains("adhoc_seconds_bucket{le=\"0.005\"} 1\n"));
+  CHECK_THAT(m.Render(), Contains("adhoc_seconds_bucket{le=\"10\"} 1\n"));
+}
+
+// ScopedTimer observes once: at Stop() or at destruction, with the labels
+// set last; Cancel observes nothing.
+TEST_CASE("ScopedTimer observes the elapsed time exactly once", "[metrics]") {
+  MetricsRegistry m;
+  m.DeclareHistogram("op_seconds", "Op.", {60});
+  {
+    ScopedTimer timer(&m, "op_seconds", {{"kind", "pending"}});
+    timer.SetLabels({{"kind", "write"}});
+  }
+  {
+    ScopedTimer timer(&m, "op_seconds", {{"kind", "read"}});
+    const double seconds = timer.Stop();
+    CHECK(seconds >= 0);
+    CHECK(seconds < 60);
+    CHECK(timer.Stop() == seconds);
+  }
+  {
+    ScopedTimer timer(&m, "op_seconds", {{"kind", "cancelled"}});
+    timer.Cancel();
+  }
+  CHECK(m.GetHistogram("op_seconds", {{"kind", "write"}}).count == 1);
+  CHECK(m.GetHistogram("op_seconds", {{"kind", "read"}}).count == 1);
+  CHECK(m.GetHistogram("op_seconds", {{"kind", "pending"}}).count == 0);
+  CHECK(m.GetHistogram("op_seconds", {{"kind", "cancelled"}}).count == 0);
+}
+
+// Concurrent observations from several threads lose none, and every render
+// taken meanwhile is a valid exposition (+Inf bucket equal to _count).
+TEST_CASE("Concurrent observations sum exactly and every render parses", "[metrics]") {
+  MetricsRegistry m;
+  m.DeclareHistogram("lat_seconds", "Latency.", {0.5, 1});
+  constexpr int kThreads = 4;
+  constexpr int kObservations = 2000;
+  std::vector<std::thread> threads;
+  std::vector<std::string> renders(kThreads);
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&m, &renders, t] {
+      for (int i = 0; i < kObservations; ++i) {
+        m.Observe("lat_seconds", {}, (i % 3) * 0.5);
+        if (i == kObservations / 2) renders[t] = m.Render();
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+
+  MetricsRegistry::HistogramData h = m.GetHistogram("lat_seconds", {});
+  CHECK(h.count == kThreads * kObservations);
+  for (const std::string& text : renders) {
+    auto parsed = flotilla::testing::PromExposition::Parse(text);
+    INFO(parsed.status().ToString());
+    CHECK(parsed.ok());
+  }
+}
+
+// DefaultMetrics is one registry for the whole process.
+TEST_CASE("DefaultMetrics returns the same process-wide registry every time", "[metrics]") {
+  MetricsRegistry& a = DefaultMetrics();
+  MetricsRegistry& b = DefaultMetrics();
+  CHECK(&a == &b);
+  a.Declare("flotilla_test_default_registry_total", "counter", "Test.");
+  a.Add("flotilla_test_default_registry_total", {}, 1);
+  CHECK(b.Get("flotilla_test_default_registry_total", {}) >= 1);
+}
+
+// Everything the registry renders (escaped labels, special values, every
+// family type) is accepted by the strict parser and reads back the same.
+TEST_CASE("The registry's exposition parses back to the values recorded", "[metrics]") {
+  MetricsRegistry m;
+  m.Declare("g", "gauge", "A \\ gauge\nwith two lines.");
+  m.Set("g", {{"v", "a\\b \"q\"\nz"}}, -2.5);
+  m.Set("g", {{"v", "inf"}}, std::numeric_limits<double>::infinity());
+  m.Declare("c_total", "counter", "C.");
+  m.Add("c_total", {}, 7);
+  m.DeclareHistogram("h_seconds", "H.", {0.1});
+  m.Observe("h_seconds", {{"kind", "x"}}, 0.05);
+
+  auto parsed = flotilla::testing::PromExposition::Parse(m.Render());
+  INFO(parsed.status().ToString() << "\n" << m.Render());
+  REQUIRE(parsed.ok());
+  CHECK(parsed->Family("g")->help == "A \\ gauge\nwith two lines.");
+  CHECK(parsed->Value("g", {{"v", "a\\b \"q\"\nz"}}) == -2.5);
+  CHECK(parsed->Value("g", {{"v", "inf"}}) == std::numeric_limits<double>::infinity());
+  CHECK(parsed->Value("c_total") == 7.0);
+  CHECK(parsed->Value("h_seconds_count", {{"kind", "x"}}) == 1.0);
+  CHECK(parsed->Value("h_seconds_sum", {{"kind", "x"}}) == 0.05);
 }
 
 }  // namespace

@@ -27,6 +27,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "tests/support/prom_text.h"
 #include "tests/support/test_util.h"
 
 extern char** environ;
@@ -442,6 +443,15 @@ std::optional<double> ManagerProcess::Metric(
   HttpResponse r = Get("/metrics");
   if (r.status != 200) return std::nullopt;
   return FindMetric(r.body, name, labels);
+}
+
+std::optional<double> ManagerProcess::MetricSum(
+    const std::string& name, const std::map<std::string, std::string>& labels) const {
+  HttpResponse r = Get("/metrics");
+  if (r.status != 200) return std::nullopt;
+  auto parsed = PromExposition::Parse(r.body);
+  if (!parsed.ok() || parsed->Count(name) == 0) return std::nullopt;
+  return parsed->Sum(name, labels);
 }
 
 // ---------------------------------------------------------------- agent

@@ -122,6 +122,11 @@ class ManagerProcess {
   // A sample from /metrics (nullopt when absent or unreachable).
   std::optional<double> Metric(const std::string& name,
                                const std::map<std::string, std::string>& labels = {}) const;
+  // The sum of every sample of `name` whose labels include `labels`, as
+  // PromQL's sum(name{labels}); nullopt when /metrics is unreachable, does
+  // not parse strictly (tests/support/prom_text.h) or has no sample `name`.
+  std::optional<double> MetricSum(const std::string& name,
+                                  const std::map<std::string, std::string>& labels = {}) const;
 
  private:
   std::string dir_;
