@@ -13,6 +13,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "cli/agent_manifest.h"
 #include "cli/documents.h"
@@ -85,14 +86,94 @@ const std::vector<FlagSpec>& ApplyFlags() {
   static const auto* flags = new std::vector<FlagSpec>{
       {"filename", 'f', true, "FILE",
        "YAML to apply, \"-\" for stdin; repeatable, several documents per file"},
+      {"wait", '\0', false, "", "then show progress until every GitRepo applied is Ready"},
+      {"timeout", '\0', true, "DURATION", "--wait: give up after this long (default 5m)"},
   };
   return *flags;
 }
+
+namespace {
+
+// One line on where a GitRepo is; it is printed whenever it changes.
+std::string Progress(const v1::GitRepo& g) {
+  const v1::BundleSummary& s = g.summary();
+  std::string line = absl::StrCat("gitrepo/", g.name(), ": ");
+  if (g.applied_commit().empty()) {
+    absl::StrAppend(&line, "waiting for the first fetch");
+  } else {
+    absl::StrAppend(&line, s.ready(), "/", s.desired_ready(), " bundle deployments ready");
+    std::vector<std::string> states;
+    auto add = [&](const char* name, int n) {
+      if (n > 0) states.push_back(absl::StrCat(name, " ", n));
+    };
+    add("WaitApplied", s.wait_applied());
+    add("ErrApplied", s.err_applied());
+    add("NotReady", s.not_ready());
+    add("OutOfSync", s.out_of_sync());
+    add("Modified", s.modified());
+    add("Pending", s.pending());
+    if (!states.empty()) absl::StrAppend(&line, " (", absl::StrJoin(states, ", "), ")");
+    absl::StrAppend(&line, ", commit ", g.applied_commit().substr(0, 12));
+  }
+  if (!g.error().empty()) absl::StrAppend(&line, "; error: ", g.error());
+  return line;
+}
+
+bool Converged(const v1::GitRepo& g) {
+  return !g.applied_commit().empty() && g.commit() == g.applied_commit() && g.error().empty() &&
+         g.summary().ready() == g.summary().desired_ready();
+}
+
+// apply --wait: polls each GitRepo until all have converged or `timeout`.
+int WaitForGitRepos(CommandContext& ctx, FleetApi* api, const std::vector<std::string>& names,
+                    absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  std::map<std::string, std::string> last;
+  for (;;) {
+    bool all = true;
+    for (const auto& name : names) {
+      v1::GetRequest get;
+      get.set_name(name);
+      auto g = api->GetGitRepo(get);
+      if (!g.ok()) return ctx.ApiError(g.status(), "gitrepo/" + name);
+      const std::string line = Progress(*g);
+      if (last[name] != line) {
+        ctx.out() << line << "\n";
+        ctx.out().flush();
+        last[name] = line;
+      }
+      all = all && Converged(*g);
+    }
+    if (all) {
+      ctx.out() << "all GitRepos ready\n";
+      return kExitOk;
+    }
+    if (absl::Now() >= deadline) {
+      ctx.err() << "error: not ready after " << absl::FormatDuration(timeout)
+                << " (see `flotilla describe gitrepo NAME`)\n";
+      return kExitServerError;
+    }
+    absl::SleepFor(absl::Seconds(1));
+  }
+}
+
+}  // namespace
 
 int RunApply(CommandContext& ctx) {
   if (!ctx.args().positionals().empty()) {
     return ctx.UsageError(UnexpectedArgument(ctx.args().positionals().front()));
   }
+  const bool wait = ctx.args().Has("wait");
+  absl::Duration timeout = absl::Minutes(5);
+  if (auto text = ctx.args().Value("timeout"); text.has_value()) {
+    if (!wait) return ctx.UsageError(absl::InvalidArgumentError("--timeout needs --wait"));
+    if (!absl::ParseDuration(*text, &timeout) || timeout <= absl::ZeroDuration() ||
+        timeout == absl::InfiniteDuration()) {
+      return ctx.UsageError(absl::InvalidArgumentError(
+          absl::StrCat("invalid --timeout \"", *text, "\": want a duration such as 90s or 10m")));
+    }
+  }
+  std::vector<std::string> gitrepos;  // applied, for --wait
   std::vector<std::string> files = ctx.args().Values("filename");
   if (files.empty()) return ctx.UsageError(absl::InvalidArgumentError("apply needs -f FILE"));
 
@@ -133,8 +214,10 @@ int RunApply(CommandContext& ctx) {
     }
     ctx.out() << ResourceRef(applied->kind(), applied->name()) << " "
               << ApplyOutcomeWord(applied->outcome()) << "\n";
+    if (applied->kind() == "GitRepo") gitrepos.push_back(applied->name());
   }
-  return exit_code;
+  if (!wait || exit_code != kExitOk || gitrepos.empty()) return exit_code;
+  return WaitForGitRepos(ctx, *api, gitrepos, timeout);
 }
 
 // ---- get ------------------------------------------------------------------
@@ -188,7 +271,7 @@ int GetItems(
       if (now.count(k) == 0) gone.push_back(k);
     }
     if (structured) {
-      if (!changed.empty()) {
+      if (!changed.empty() || first) {
         auto text = format == OutputFormat::kJson ? ItemsJson(changed) : ItemsYaml(changed);
         if (!text.ok()) return ctx.ApiError(text.status());
         ctx.out() << *text;
@@ -198,7 +281,9 @@ int GetItems(
       if (!first) t.headers.clear();
       if (!t.rows.empty() || first) ctx.out() << RenderTable(t);
     }
-    for (const auto& k : gone) ctx.out() << k << " deleted\n";
+    // JSON and YAML consumers read stdout as a stream of documents: a
+    // deletion is reported on stderr there.
+    for (const auto& k : gone) (structured ? ctx.err() : ctx.out()) << k << " deleted\n";
     ctx.out().flush();
     seen = std::move(now);
     first = false;

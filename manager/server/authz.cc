@@ -123,8 +123,13 @@ absl::Status Authorize(const Principal& principal, absl::string_view method,
   if (!Allows(it->second.access, principal.role)) {
     std::vector<std::string> names;
     for (Role r : RolesFor(method)) names.push_back(RoleName(r));
+    // "SetPaused/cluster" is the RPC SetPaused applied to a cluster.
+    std::string call(method);
+    if (const size_t slash = call.find('/'); slash != std::string::npos) {
+      call = absl::StrCat(call.substr(0, slash), " on a ", call.substr(slash + 1));
+    }
     return absl::PermissionDeniedError(absl::StrCat("role ", RoleName(principal.role),
-                                                    " may not call ", method, " (it needs ",
+                                                    " may not call ", call, " (it needs ",
                                                     absl::StrJoin(names, ", "), ")"));
   }
   if (principal.AllWorkspaces() || !it->second.mutates) {

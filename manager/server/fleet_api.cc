@@ -199,6 +199,14 @@ absl::StatusOr<Principal> FleetApi::Authenticate(absl::string_view authorization
   return Principal{"token:" + token.id, *role, token.workspace};
 }
 
+std::string FleetApi::ScopeOf(const Principal& p, const std::string& gitrepo) {
+  std::string ws = WorkspaceOf(gitrepo);
+  if (!ws.empty()) return ws;
+  // No such GitRepo: authorize as if it were in the caller's own workspace,
+  // so that the answer is NOT_FOUND rather than a misleading refusal.
+  return p.AllWorkspaces() ? std::string(kFleetWide) : p.workspace;
+}
+
 std::string FleetApi::WorkspaceOf(const std::string& gitrepo) {
   for (const auto& g : controller_->GitRepos()) {
     if (g.name != gitrepo) continue;
@@ -255,8 +263,7 @@ absl::StatusOr<v1::DeleteResponse> FleetApi::Delete(const Principal& p,
   const std::string kind = absl::AsciiStrToLower(req.kind());
   if (req.name().empty()) return absl::InvalidArgumentError("a name is required");
   if (kind == "gitrepo" || kind == "gitrepos") {
-    const std::string ws = WorkspaceOf(req.name());
-    RETURN_IF_ERROR(Authorize(p, "Delete", ws.empty() ? std::string(kFleetWide) : ws));
+    RETURN_IF_ERROR(Authorize(p, "Delete", ScopeOf(p, req.name())));
     RETURN_IF_ERROR(controller_->DeleteGitRepo(req.name(), p.actor));
   } else if (kind == "clustergroup" || kind == "clustergroups") {
     RETURN_IF_ERROR(Authorize(p, "Delete", kFleetWide));
@@ -614,8 +621,7 @@ absl::StatusOr<v1::SetPausedResponse> FleetApi::SetPaused(const Principal& p,
   const std::string kind = absl::AsciiStrToLower(req.kind());
   v1::SetPausedResponse resp;
   if (kind == "gitrepo" || kind == "gitrepos") {
-    const std::string ws = WorkspaceOf(req.name());
-    RETURN_IF_ERROR(Authorize(p, "SetPaused", ws.empty() ? std::string(kFleetWide) : ws));
+    RETURN_IF_ERROR(Authorize(p, "SetPaused", ScopeOf(p, req.name())));
     ASSIGN_OR_RETURN(bool changed,
                      controller_->SetGitRepoPaused(req.name(), req.paused(), p.actor));
     resp.set_changed(changed);
@@ -633,8 +639,7 @@ absl::StatusOr<v1::SetPausedResponse> FleetApi::SetPaused(const Principal& p,
 
 absl::StatusOr<v1::ResyncResponse> FleetApi::Resync(const Principal& p,
                                                     const v1::ResyncRequest& req) {
-  const std::string ws = WorkspaceOf(req.gitrepo());
-  RETURN_IF_ERROR(Authorize(p, "Resync", ws.empty() ? std::string(kFleetWide) : ws));
+  RETURN_IF_ERROR(Authorize(p, "Resync", ScopeOf(p, req.gitrepo())));
   RETURN_IF_ERROR(controller_->RequestResync(req.gitrepo(), p.actor));
   return v1::ResyncResponse();
 }
@@ -703,6 +708,9 @@ absl::StatusOr<v1::RevokeTokenResponse> FleetApi::RevokeRegistrationToken(
   audit.resource = "registrationtoken/" + req.id();
   audit.outcome = "ok";
   absl::Status st = store_->Write([&](Tx& tx) -> absl::Status {
+    ASSIGN_OR_RETURN(auto token, tx.GetRegistrationToken(req.id()));
+    if (!token) return absl::NotFoundError("no such token");
+    if (token->revoked_at != absl::InfinitePast()) return absl::OkStatus();  // already
     RETURN_IF_ERROR(tx.RevokeRegistrationToken(req.id(), audit.time));
     return tx.AppendAudit(audit).status();
   });

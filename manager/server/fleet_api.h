@@ -83,6 +83,9 @@ class FleetApi {
  private:
   // The workspace of a GitRepo ("" when there is no such GitRepo).
   std::string WorkspaceOf(const std::string& gitrepo);
+  // The workspace to authorize an action on `gitrepo` against: its own, or
+  // for an unknown name the caller's (the action then fails NOT_FOUND).
+  std::string ScopeOf(const Principal& p, const std::string& gitrepo);
   v1::GitRepo GitRepoView(const GitRepoRecord& g);
   v1::Bundle BundleView(const BundleRecord& b, const std::string& workspace);
   v1::Cluster ClusterView(const ClusterRecord& c);

@@ -275,3 +275,54 @@ TEST_CASE("ResourceRef names Fleet kinds with their group and Secrets without", 
 
 }  // namespace
 }  // namespace flotilla::cli
+
+namespace flotilla::cli::testing {
+namespace {
+
+// apply --wait: after the GitRepo is applied it polls GetGitRepo and prints
+// a progress line until the GitRepo is fetched and every deployment is
+// Ready; it needs no polling when the first answer is converged.
+TEST_CASE("apply --wait prints progress until the GitRepo is ready", "[apply]") {
+  CliHarness cli;
+  const std::string file =
+      cli.dir.Write("repo.yaml",
+                    "apiVersion: fleet.cattle.io/v1alpha1\nkind: GitRepo\nmetadata:\n  name: apps\n"
+                    "spec:\n  repo: https://g.example/apps\n");
+  cli.fleet.apply = [](const v1::ApplyRequest&) -> absl::StatusOr<v1::ApplyResponse> {
+    v1::ApplyResponse r;
+    r.set_kind("GitRepo");
+    r.set_name("apps");
+    r.set_outcome(v1::APPLY_OUTCOME_CREATED);
+    return r;
+  };
+  v1::GitRepo ready;
+  ready.set_name("apps");
+  ready.set_commit("0123456789abcdef0123");
+  ready.set_applied_commit("0123456789abcdef0123");
+  ready.mutable_summary()->set_ready(3);
+  ready.mutable_summary()->set_desired_ready(3);
+  cli.fleet.answers["GetGitRepo"] = ready.SerializeAsString();
+  auto result = cli.Run({"apply", "-f", file, "--wait", "--timeout", "30s"});
+  CHECK(result.exit_code == 0);
+  CHECK(result.out ==
+        "gitrepo.fleet.cattle.io/apps created\n"
+        "gitrepo/apps: 3/3 bundle deployments ready, commit 0123456789ab\n"
+        "all GitRepos ready\n");
+  REQUIRE(cli.fleet.requests.size() == 1);
+  CHECK(cli.fleet.requests[0] == "GetGitRepo: name: \"apps\"");
+}
+
+TEST_CASE("apply --timeout needs --wait and a positive duration", "[apply]") {
+  CliHarness cli;
+  const std::string file = cli.dir.Write("x.yaml", "kind: GitRepo\n");
+  auto alone = cli.Run({"apply", "-f", file, "--timeout", "1m"});
+  CHECK(alone.exit_code == 2);
+  CHECK_THAT(alone.err, Catch::Contains("--timeout needs --wait"));
+  auto bad = cli.Run({"apply", "-f", file, "--wait", "--timeout", "soon"});
+  CHECK(bad.exit_code == 2);
+  CHECK_THAT(bad.err, Catch::Contains("invalid --timeout \"soon\""));
+  CHECK(cli.fleet.calls == 0);
+}
+
+}  // namespace
+}  // namespace flotilla::cli::testing
